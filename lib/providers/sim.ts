@@ -1,0 +1,318 @@
+/**
+ * Provider `sim`: a real Kubernetes control plane (etcd, kube-apiserver, kube-controller-manager,
+ * kube-scheduler) run as local processes by kwokctl (`--runtime binary`), with nodes simulated by
+ * the kwok controller. Everything listens on 127.0.0.1 only. Cluster state lives in
+ * `<state>/kwok/clusters/<name>`; the kube context is `sim-<name>`.
+ */
+import type { V1Node } from "@kubernetes/client-node";
+import { Buffer } from "node:buffer";
+import {
+  type BinaryName,
+  resolveBinaries,
+  type Resolved,
+  SIM_BINARIES,
+  VERSIONS,
+} from "../binaries.ts";
+import { CncfdemoError } from "../errors.ts";
+import { connectKube, defaultKubeconfigPath, type Kube } from "../kube/client.ts";
+import { mergeKubeEntry, removeKubeEntry } from "../kube/kubeconfig.ts";
+import { watchUntil } from "../kube/watch.ts";
+import { log } from "../log.ts";
+import { exists, stateDir, writeFileAtomic } from "../paths.ts";
+import { processesMentioning, stopProcesses } from "../procs.ts";
+import { run } from "../process.ts";
+import { formatBytes, formatCpu } from "../quantity.ts";
+import type { Step } from "../steps.ts";
+import { pollUntil } from "../wait.ts";
+import type { Provider } from "./provider.ts";
+
+export interface SimCreateOptions {
+  name: string;
+  nodes: number;
+  /** Allocatable CPU per node, in cores. */
+  nodeCpu: number;
+  /** Allocatable memory per node, in bytes. */
+  nodeMemory: number;
+  nodePods: number;
+  /** A directory with the binaries, instead of the cache. */
+  binDir?: string | undefined;
+  /** The kubeconfig to merge the context into (default: first of KUBECONFIG, or ~/.kube/config). */
+  kubeconfig?: string | undefined;
+  /** How long to wait for the API server and the nodes. */
+  timeoutMs: number;
+}
+
+export interface SimDeleteOptions {
+  name: string;
+  kubeconfig?: string | undefined;
+}
+
+/** The label kwokctl puts on the nodes it scales. */
+export const SIM_NODE_LABEL = "kwok.x-k8s.io/kwokctl-scale=node";
+
+/** The kwok work directory (all simulated clusters). */
+export function kwokWorkdir(): string {
+  return `${stateDir()}/kwok`;
+}
+
+/** The state directory of one simulated cluster. */
+export function simClusterDir(name: string): string {
+  return `${kwokWorkdir()}/clusters/${name}`;
+}
+
+function kwokEnv(kubectl: string): Record<string, string> {
+  return { KWOK_WORKDIR: kwokWorkdir(), KWOK_RUNTIME: "binary", KWOK_KUBECTL_BINARY: kubectl };
+}
+
+/** kwokctl configuration: every component binds to loopback only (kwokctl's default is 0.0.0.0). */
+const KWOKCTL_CONFIG = `apiVersion: config.kwok.x-k8s.io/v1alpha1
+kind: KwokctlConfiguration
+options:
+  bindAddress: 127.0.0.1
+`;
+
+async function kwokctl(bins: Resolved["paths"], args: string[], onLine?: (line: string) => void) {
+  const config = `${kwokWorkdir()}/kwokctl.yaml`;
+  await writeFileAtomic(config, KWOKCTL_CONFIG, 0o644);
+  return await run(bins.kwokctl, ["--config", config, ...args], {
+    env: kwokEnv(bins.kubectl),
+    ...(onLine ? { onLine: (l) => onLine(l) } : {}),
+  });
+}
+
+/** The message field of kwokctl's JSON log lines (or the line itself). */
+function kwokMessage(line: string): string {
+  try {
+    const o = JSON.parse(line) as { msg?: string };
+    return o.msg ?? line;
+  } catch {
+    return line;
+  }
+}
+
+function isReady(node: V1Node): boolean {
+  return node.status?.conditions?.some((c) => c.type === "Ready" && c.status === "True") ?? false;
+}
+
+function capacityMatches(node: V1Node, o: SimCreateOptions): boolean {
+  const a = node.status?.allocatable ?? {};
+  return a.cpu === formatCpu(o.nodeCpu) && a.memory === formatBytes(o.nodeMemory) &&
+    a.pods === String(o.nodePods);
+}
+
+/** Reads kwokctl's kubeconfig for the cluster and inlines its certificates. */
+async function contextEntry(name: string) {
+  const dir = simClusterDir(name);
+  const text = await Deno.readTextFile(`${dir}/kubeconfig.yaml`);
+  const server = /server:\s*(\S+)/.exec(text)?.[1];
+  if (!server) {
+    throw new CncfdemoError(`Cannot read the API server address from ${dir}/kubeconfig.yaml`);
+  }
+  const b64 = async (file: string) =>
+    Buffer.from(await Deno.readFile(`${dir}/pki/${file}`)).toString("base64");
+  return {
+    name: `sim-${name}`,
+    server,
+    certificateAuthorityData: await b64("ca.crt"),
+    clientCertificateData: await b64("admin.crt"),
+    clientKeyData: await b64("admin.key"),
+  };
+}
+
+export const simProvider: Provider<SimCreateOptions, SimDeleteOptions> = {
+  id: "sim",
+
+  contextName: (name) => `sim-${name}`,
+
+  async list() {
+    const names: string[] = [];
+    try {
+      for await (const e of Deno.readDir(`${kwokWorkdir()}/clusters`)) {
+        if (e.isDirectory) names.push(e.name);
+      }
+    } catch (err) {
+      if (!(err instanceof Deno.errors.NotFound)) throw err;
+    }
+    return names.sort();
+  },
+
+  bootstrapSteps(o, info) {
+    let bins: Resolved;
+    let kube: Kube;
+    const kubeconfig = o.kubeconfig ?? defaultKubeconfigPath();
+    const context = `sim-${o.name}`;
+    Object.assign(info, { provider: "sim", name: o.name, context, kubeconfig });
+    const steps: Step[] = [
+      {
+        name: "Get binaries",
+        async run(ctx) {
+          bins = await resolveBinaries(SIM_BINARIES, { binDir: o.binDir, progress: ctx.progress });
+          const built = Object.entries(bins.sources).filter(([, s]) => s === "built").map(([n]) =>
+            n
+          );
+          const how = new Set(Object.values(bins.sources));
+          return built.length ? `built ${built.join(", ")}` : [...how].join(" + ") +
+            ` (Kubernetes ${VERSIONS.kubernetes}, etcd ${VERSIONS.etcd}, kwok ${VERSIONS.kwok})`;
+        },
+      },
+      {
+        name: `Start control plane "${o.name}"`,
+        async run(ctx) {
+          const existed = await exists(`${simClusterDir(o.name)}/kwok.yaml`);
+          const flag = (n: BinaryName) => bins.paths[n];
+          await kwokctl(bins.paths, [
+            "create",
+            "cluster",
+            "--name",
+            o.name,
+            "--runtime",
+            "binary",
+            "--kubeconfig",
+            "",
+            "--kube-apiserver-binary",
+            flag("kube-apiserver"),
+            "--kube-controller-manager-binary",
+            flag("kube-controller-manager"),
+            "--kube-scheduler-binary",
+            flag("kube-scheduler"),
+            "--kwok-controller-binary",
+            flag("kwok"),
+            "--etcd-binary",
+            flag("etcd"),
+            "--kube-authorization=true",
+            "--kube-admission=true",
+            "--disable-qps-limits",
+          ], (line) => ctx.progress(kwokMessage(line)));
+          return existed ? "reused the existing cluster" : "created";
+        },
+      },
+      {
+        name: `Merge kube context ${context}`,
+        async run(ctx) {
+          const entry = await contextEntry(o.name);
+          info.server = entry.server;
+          await mergeKubeEntry(kubeconfig, entry, true);
+          ctx.progress("waiting for the API server");
+          kube = await pollUntil(
+            () => connectKube({ kubeconfig, context }, { timeoutMs: 2_000 }).catch(() => undefined),
+            {
+              timeoutMs: o.timeoutMs,
+              describe: () => `The API server at ${entry.server} did not answer`,
+            },
+          );
+          return `${kubeconfig} (current context)`;
+        },
+      },
+      {
+        name: `Scale to ${o.nodes} node${o.nodes === 1 ? "" : "s"}`,
+        async run(ctx) {
+          const { items } = await kube.core.listNode({ labelSelector: SIM_NODE_LABEL });
+          const stale = items.filter((n) => !capacityMatches(n, o));
+          for (const n of stale) {
+            ctx.progress(`replacing ${n.metadata?.name} (capacity changed)`);
+            await kube.core.deleteNode({ name: n.metadata!.name! });
+          }
+          const before = items.length - stale.length;
+          await kwokctl(bins.paths, [
+            "scale",
+            "node",
+            "--name",
+            o.name,
+            "--replicas",
+            String(o.nodes),
+            "--param",
+            `.allocatable.cpu="${formatCpu(o.nodeCpu)}"`,
+            "--param",
+            `.allocatable.memory="${formatBytes(o.nodeMemory)}"`,
+            "--param",
+            `.allocatable.pods="${o.nodePods}"`,
+          ], (line) => ctx.progress(kwokMessage(line)));
+          if (before === o.nodes && stale.length === 0) return "unchanged";
+          return `${before} → ${o.nodes}${
+            stale.length ? ` (${stale.length} replaced for new capacity)` : ""
+          }`;
+        },
+      },
+      {
+        name: "Wait for nodes Ready",
+        async run(ctx) {
+          const nodes = await watchUntil<V1Node>(
+            kube,
+            { apiVersion: "v1", kind: "Node", labelSelector: SIM_NODE_LABEL },
+            (ns) => ns.length === o.nodes && ns.every(isReady),
+            {
+              timeoutMs: o.timeoutMs,
+              describe: (ns) =>
+                `Only ${
+                  ns.filter(isReady).length
+                } of ${o.nodes} nodes became Ready (${ns.length} exist)`,
+              onChange: (ns) => ctx.progress(`${ns.filter(isReady).length}/${o.nodes} Ready`),
+            },
+          );
+          return `${nodes.length} Ready (${formatCpu(o.nodeCpu)} CPU, ${
+            formatBytes(o.nodeMemory)
+          }, ${o.nodePods} pods each)`;
+        },
+      },
+    ];
+    return steps;
+  },
+
+  teardownSteps(o) {
+    const dir = simClusterDir(o.name);
+    const kubeconfig = o.kubeconfig ?? defaultKubeconfigPath();
+    return [
+      {
+        name: `Delete simulated cluster "${o.name}"`,
+        async run(ctx) {
+          const had = await exists(dir);
+          const recorded: number[] = [];
+          if (had) {
+            try {
+              for await (const e of Deno.readDir(`${dir}/pids`)) {
+                const pid = Number((await Deno.readTextFile(`${dir}/pids/${e.name}`)).trim());
+                if (Number.isInteger(pid) && pid > 0) recorded.push(pid);
+              }
+            } catch {
+              // no pid files: a half-created cluster
+            }
+            // kwokctl stops the components and removes the state; without kwokctl (cache wiped)
+            // the processes are stopped and the directory removed below.
+            const bins = await resolveBinaries(["kwokctl", "kubectl"], { noBuild: true }).catch(
+              () => undefined,
+            );
+            if (bins) {
+              ctx.progress("kwokctl delete cluster");
+              await kwokctl(bins.paths, ["delete", "cluster", "--name", o.name]).catch((err) =>
+                log.debug(`kwokctl delete failed: ${err}`)
+              );
+            }
+          }
+          const leftovers = [...new Set([...recorded, ...(await processesMentioning(dir))])];
+          const stopped = await stopProcesses(leftovers);
+          await Deno.remove(dir, { recursive: true }).catch((err) => {
+            if (!(err instanceof Deno.errors.NotFound)) throw err;
+          });
+          const still = await processesMentioning(dir);
+          if (still.length) {
+            throw new CncfdemoError(
+              `Processes of cluster "${o.name}" are still running: pids ${still.join(", ")}`,
+            );
+          }
+          if (!had) return "nothing to delete";
+          return stopped.length
+            ? `deleted (stopped ${stopped.length} leftover processes)`
+            : "deleted";
+        },
+      },
+      {
+        name: `Remove kube context sim-${o.name}`,
+        async run() {
+          return (await removeKubeEntry(kubeconfig, `sim-${o.name}`))
+            ? `removed from ${kubeconfig}`
+            : "not present";
+        },
+      },
+    ];
+  },
+};

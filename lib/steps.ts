@@ -1,0 +1,167 @@
+/**
+ * The step runner: multi-step work as a list of named steps, each with a start and an end status
+ * line (✓/✗ and elapsed time), a spinner only on a terminal (dax `$.progress`), plain lines
+ * otherwise, and a timeline of every step at the end — also when a step fails.
+ *
+ * @example
+ * await runSteps([
+ *   { name: "Resolve binaries", run: async (ctx) => { ctx.progress("kubectl"); return "cached"; } },
+ *   parallel("Apply wave 1", [stepA, stepB]),
+ * ]);
+ */
+import $ from "dax";
+import { errorMessage } from "./errors.ts";
+import { formatDuration } from "./duration.ts";
+import { isInteractive, log } from "./log.ts";
+
+/** Handed to each step while it runs. */
+export interface StepContext {
+  /** Updates what the step is doing: the spinner's text on a terminal, a throttled line otherwise. */
+  progress(message: string): void;
+  /** Prints a line under the step (kept in the output). */
+  note(message: string): void;
+}
+
+/** One named piece of work. It may return a short detail for its end line (`unchanged`, `3 nodes`). */
+export interface Step {
+  readonly name: string;
+  run(ctx: StepContext): Promise<string | void>;
+}
+
+/** Steps that run at the same time; the group ends when all of them ended. */
+export interface StepGroup {
+  readonly name: string;
+  readonly parallel: readonly (Step | StepGroup)[];
+}
+
+/** What the timeline records of each step. */
+export interface StepRecord {
+  name: string;
+  ok: boolean;
+  ms: number;
+  detail?: string;
+  depth: number;
+}
+
+export interface RunOptions {
+  /** Print the timeline at the end (default true). */
+  summary?: boolean;
+  /** Where lines go (default stderr). */
+  write?: (line: string) => void;
+  /** Force spinners on or off (default: on only when stderr is a terminal and CI is unset). */
+  interactive?: boolean;
+  /** Minimum time between plain progress lines (default 5 s). */
+  progressEveryMs?: number;
+  /** Clock, for tests. */
+  now?: () => number;
+}
+
+/** Groups steps to run concurrently. */
+export function parallel(name: string, steps: readonly (Step | StepGroup)[]): StepGroup {
+  return { name, parallel: steps };
+}
+
+/** A step from a name and a function. */
+export function step(name: string, run: (ctx: StepContext) => Promise<string | void>): Step {
+  return { name, run };
+}
+
+/**
+ * Runs the steps in order (groups concurrently), printing status lines; returns the timeline.
+ * On a failure, the remaining steps are skipped, the timeline is printed and the error rethrown.
+ */
+export async function runSteps(
+  steps: readonly (Step | StepGroup)[],
+  options: RunOptions = {},
+): Promise<StepRecord[]> {
+  const write = options.write ?? ((line: string) => log.info(line));
+  const interactive = options.interactive ?? isInteractive();
+  const now = options.now ?? (() => performance.now());
+  const every = options.progressEveryMs ?? 5_000;
+  const records: StepRecord[] = [];
+  const started = now();
+
+  async function runOne(s: Step | StepGroup, depth: number): Promise<void> {
+    const indent = "  ".repeat(depth);
+    const record: StepRecord = { name: s.name, ok: false, ms: 0, depth };
+    records.push(record);
+    const t0 = now();
+    let bar: ReturnType<typeof $.progress> | undefined;
+    let lastPlain = -Infinity;
+    let lastMessage = "";
+    if (interactive && !("parallel" in s)) {
+      bar = $.progress({ prefix: `${indent}${s.name}` });
+    } else {
+      write(`${indent}• ${s.name} …`);
+    }
+    const ctx: StepContext = {
+      progress(message) {
+        if (bar) {
+          bar.message(message);
+          return;
+        }
+        const t = now();
+        if (message !== lastMessage && t - lastPlain >= every) {
+          write(`${indent}  … ${message}`);
+          lastPlain = t;
+        }
+        lastMessage = message;
+      },
+      note(message) {
+        write(`${indent}  ${message}`);
+      },
+    };
+    try {
+      let detail: string | void = undefined;
+      if ("parallel" in s) {
+        const results = await Promise.allSettled(s.parallel.map((c) => runOne(c, depth + 1)));
+        const failed = results.find((r): r is PromiseRejectedResult => r.status === "rejected");
+        if (failed) throw failed.reason;
+      } else {
+        detail = await s.run(ctx);
+      }
+      record.ok = true;
+      record.ms = now() - t0;
+      if (detail) record.detail = detail;
+      bar?.finish();
+      write(`${indent}✓ ${s.name} (${formatDuration(record.ms)})${detail ? ` — ${detail}` : ""}`);
+    } catch (err) {
+      record.ms = now() - t0;
+      bar?.finish();
+      if (!(err instanceof StepFailed)) {
+        write(`${indent}✗ ${s.name} (${formatDuration(record.ms)}): ${errorMessage(err)}`);
+        throw new StepFailed(err);
+      }
+      write(`${indent}✗ ${s.name} (${formatDuration(record.ms)})`);
+      throw err;
+    }
+  }
+
+  try {
+    for (const s of steps) await runOne(s, 0);
+  } catch (err) {
+    if (options.summary !== false) write(timeline(records, now() - started));
+    throw err instanceof StepFailed ? err.original : err;
+  }
+  if (options.summary !== false) write(timeline(records, now() - started));
+  return records;
+}
+
+/** Wraps a step's error once it has been reported, so enclosing groups do not repeat it. */
+class StepFailed extends Error {
+  constructor(readonly original: unknown) {
+    super(errorMessage(original));
+  }
+}
+
+/** The timeline printed after the steps: every step, its status, time and detail. */
+export function timeline(records: readonly StepRecord[], totalMs: number): string {
+  const width = Math.max(...records.map((r) => r.name.length + r.depth * 2), 10);
+  const lines = [`Timeline (total ${formatDuration(totalMs)}):`];
+  for (const r of records) {
+    const name = `${"  ".repeat(r.depth)}${r.name}`.padEnd(width);
+    const time = formatDuration(r.ms).padStart(7);
+    lines.push(`  ${r.ok ? "✓" : "✗"} ${name}  ${time}${r.detail ? `  ${r.detail}` : ""}`);
+  }
+  return lines.join("\n");
+}

@@ -1,0 +1,52 @@
+/**
+ * bootstrap:sim — create (or reconcile) a simulated Kubernetes cluster: a real control plane
+ * (etcd, kube-apiserver, kube-controller-manager, kube-scheduler) on 127.0.0.1 with kwok nodes,
+ * and a kube context `sim-<name>` made current in your kubeconfig, as kind does.
+ * Re-running with the same name reuses the cluster and reconciles the node count and capacity.
+ *
+ * Arguments: --name NAME, --nodes N, --node-cpu Q, --node-memory Q, --node-pods N,
+ *            --kubeconfig FILE, --bin-dir DIR, --timeout DURATION
+ * Example:   deno task bootstrap:sim --nodes 1000 --node-cpu 16
+ */
+import { runMain } from "../lib/errors.ts";
+import { type Command, parseFlags } from "../lib/flags.ts";
+import { assertKubeconfigWritable } from "../lib/kube/kubeconfig.ts";
+import { defaultKubeconfigPath } from "../lib/kube/client.ts";
+import { log } from "../lib/log.ts";
+import type { ClusterInfo } from "../lib/providers/provider.ts";
+import { simProvider } from "../lib/providers/sim.ts";
+import { simFlags } from "../lib/providers/sim_flags.ts";
+import { runSteps } from "../lib/steps.ts";
+import { flag } from "../lib/flags.ts";
+
+export const command: Command = {
+  name: "bootstrap:sim",
+  summary: "Create or reconcile a simulated cluster: real control plane on 127.0.0.1, kwok nodes.",
+  examples: [
+    "deno task bootstrap:sim",
+    "deno task bootstrap:sim --name big --nodes 1000 --node-cpu 16",
+  ],
+};
+
+export const flags = {
+  ...simFlags,
+  kubeconfig: flag.string(
+    "Kubeconfig to merge the sim-<name> context into (default: $KUBECONFIG's first file, else ~/.kube/config)",
+    {
+      placeholder: "FILE",
+    },
+  ),
+};
+
+export async function main(args: string[]): Promise<void> {
+  const o = parseFlags(command, flags, args);
+  const kubeconfig = o.kubeconfig ?? defaultKubeconfigPath();
+  await assertKubeconfigWritable(kubeconfig);
+  const info: Partial<ClusterInfo> = {};
+  await runSteps(simProvider.bootstrapSteps({ ...o, kubeconfig, timeoutMs: o.timeout }, info));
+  log.info(`Cluster "${o.name}" is ready; context ${info.context} is current in ${kubeconfig}.`);
+  log.info(`  kubectl --context ${info.context} get nodes`);
+  log.info(`  deno task teardown --provider sim --name ${o.name}`);
+}
+
+if (import.meta.main) runMain(main);
