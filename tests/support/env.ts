@@ -1,0 +1,54 @@
+/**
+ * Test support: an isolated environment for running tasks as subprocesses — a temporary HOME-like
+ * directory with its own KUBECONFIG and CNCFDEMO_STATE_DIR, sharing the binary cache.
+ */
+import { cacheDir } from "../../lib/paths.ts";
+
+export interface Sandbox {
+  dir: string;
+  kubeconfig: string;
+  env: Record<string, string>;
+  /** Runs `deno run -A tasks/<file>` with args; returns exit code and output. */
+  task(file: string, args: string[], extraEnv?: Record<string, string>): Promise<TaskResult>;
+  cleanup(): Promise<void>;
+}
+
+export interface TaskResult {
+  code: number;
+  stdout: string;
+  stderr: string;
+}
+
+const ROOT = new URL("../../", import.meta.url).pathname;
+
+/** A fresh sandbox; call `cleanup()` when done. */
+export async function sandbox(): Promise<Sandbox> {
+  const dir = await Deno.makeTempDir({ prefix: "cncfdemo-test-" });
+  const kubeconfig = `${dir}/kube/config`;
+  const env: Record<string, string> = {
+    KUBECONFIG: kubeconfig,
+    CNCFDEMO_STATE_DIR: `${dir}/state`,
+    CNCFDEMO_CACHE_DIR: cacheDir(),
+    CI: "1",
+    NO_COLOR: "1",
+  };
+  return {
+    dir,
+    kubeconfig,
+    env,
+    async task(file, args, extraEnv = {}) {
+      const out = await new Deno.Command(Deno.execPath(), {
+        args: ["run", "-A", `${ROOT}tasks/${file}`, ...args],
+        env: { ...env, ...extraEnv },
+        cwd: ROOT,
+        stdout: "piped",
+        stderr: "piped",
+      }).output();
+      const dec = new TextDecoder();
+      return { code: out.code, stdout: dec.decode(out.stdout), stderr: dec.decode(out.stderr) };
+    },
+    async cleanup() {
+      await Deno.remove(dir, { recursive: true }).catch(() => {});
+    },
+  };
+}
