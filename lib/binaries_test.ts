@@ -1,0 +1,113 @@
+import assert from "node:assert/strict";
+import { componentCacheDir, resolveBinaries, stagingReplaces } from "./binaries.ts";
+import { CncfdemoError } from "./errors.ts";
+
+const GOMOD = new URL("../testdata/binaries/kubernetes-v1.36.3.go.mod", import.meta.url);
+
+Deno.test("stagingReplaces: every k8s.io v0.0.0 requirement of k8s.io/kubernetes is pinned", async () => {
+  const gomod = await Deno.readTextFile(GOMOD);
+  const lines = stagingReplaces(gomod, "v1.36.3");
+  const required = [...gomod.matchAll(/^\s+(k8s\.io\/\S+) v0\.0\.0$/gm)].map((m) => m[1]);
+  assert.ok(required.length >= 30, `fixture has ${required.length} staging modules`);
+  assert.equal(lines.length, new Set(required).size);
+  assert.ok(lines.includes("replace k8s.io/api => k8s.io/api v0.36.3"));
+  assert.ok(lines.includes("replace k8s.io/kubectl => k8s.io/kubectl v0.36.3"));
+  assert.ok(
+    lines.every((l) => /^replace (k8s\.io\/\S+) => \1 v0\.36\.3$/.test(l)),
+    lines.join("\n"),
+  );
+  // non-staging k8s.io modules (real versions) are left alone
+  assert.ok(!lines.some((l) => l.includes("k8s.io/klog")));
+});
+
+async function withEnv<T>(
+  vars: Record<string, string | undefined>,
+  fn: () => Promise<T>,
+): Promise<T> {
+  const old: Record<string, string | undefined> = {};
+  for (const [k, v] of Object.entries(vars)) {
+    old[k] = Deno.env.get(k);
+    if (v === undefined) Deno.env.delete(k);
+    else Deno.env.set(k, v);
+  }
+  try {
+    return await fn();
+  } finally {
+    for (const [k, v] of Object.entries(old)) {
+      v === undefined ? Deno.env.delete(k) : Deno.env.set(k, v);
+    }
+  }
+}
+
+Deno.test("resolveBinaries: explicit path first, then the cache, and never a build with noBuild", async () => {
+  const dir = await Deno.makeTempDir();
+  const cache = `${dir}/cache`;
+  const explicit = `${dir}/my-kubectl`;
+  await Deno.writeTextFile(explicit, "#!/bin/sh\necho kubectl\n", { mode: 0o755 });
+  await withEnv({ CNCFDEMO_CACHE_DIR: cache, CNCFDEMO_KUBECTL_BINARY: explicit }, async () => {
+    // an empty cache and noBuild: a clear error naming what is missing
+    await assert.rejects(
+      resolveBinaries(["kubectl", "etcd"], { noBuild: true }),
+      (e) =>
+        e instanceof CncfdemoError &&
+        /^Not in the cache: etcd; run "deno task binaries"$/.test(e.message),
+    );
+    // a cached etcd is found
+    const etcdDir = componentCacheDir("etcd");
+    await Deno.mkdir(etcdDir, { recursive: true });
+    await Deno.writeTextFile(`${etcdDir}/etcd`, "#!/bin/sh\n", { mode: 0o755 });
+    const r = await resolveBinaries(["kubectl", "etcd"], { noBuild: true });
+    assert.equal(r.paths.kubectl, explicit);
+    assert.equal(r.sources.kubectl, "explicit");
+    assert.equal(r.paths.etcd, `${etcdDir}/etcd`);
+    assert.equal(r.sources.etcd, "cache");
+    assert.ok(etcdDir.startsWith(`${cache}/bin/etcd-v3.6.`), etcdDir);
+  });
+  await Deno.remove(dir, { recursive: true });
+});
+
+Deno.test("resolveBinaries: an explicit path that is not an executable file is refused", async () => {
+  const dir = await Deno.makeTempDir();
+  await Deno.writeTextFile(`${dir}/kubectl`, "not executable", { mode: 0o644 });
+  await withEnv(
+    { CNCFDEMO_CACHE_DIR: `${dir}/cache`, CNCFDEMO_KUBECTL_BINARY: undefined },
+    async () => {
+      await assert.rejects(
+        resolveBinaries(["kubectl"], { binDir: dir }),
+        (e) =>
+          e instanceof CncfdemoError &&
+          e.message ===
+            `Cannot use kubectl from --bin-dir: ${dir}/kubectl is not an executable file`,
+      );
+    },
+  );
+  await withEnv(
+    { CNCFDEMO_CACHE_DIR: `${dir}/cache`, CNCFDEMO_ETCD_BINARY: `${dir}/missing` },
+    async () => {
+      await assert.rejects(resolveBinaries(["etcd"]), /Cannot use etcd from CNCFDEMO_ETCD_BINARY/);
+    },
+  );
+  await Deno.remove(dir, { recursive: true });
+});
+
+Deno.test("resolveBinaries: with no Go and an empty cache, says what to install", async () => {
+  const dir = await Deno.makeTempDir();
+  await withEnv({
+    CNCFDEMO_CACHE_DIR: `${dir}/cache`,
+    PATH: `${dir}/empty-path`,
+    CNCFDEMO_KWOK_BINARY: undefined,
+  }, async () => {
+    await assert.rejects(
+      resolveBinaries(["kwok"]),
+      (e) =>
+        e instanceof CncfdemoError &&
+        /no Go toolchain is on PATH; install Go 1\.26 or newer/.test(e.message),
+    );
+  });
+  // nothing half-built was left in the cache
+  const left = [...Deno.readDirSync(`${dir}/cache/bin`)].map((e) => e.name).filter((n) =>
+    !n.endsWith(".lock")
+  );
+  assert.deepEqual(left, []);
+  await Deno.remove(dir, { recursive: true });
+});
