@@ -1,0 +1,293 @@
+/**
+ * In-cluster mode: one Indexed Job (`app.kubernetes.io/component=wrk`) whose `parallelism` pods
+ * each run the wrk image against the target and push their result to the Pushgateway under the
+ * run's id. The bench waits for the Job with a watch, reads the results back from the Pushgateway,
+ * and deletes the Job and the Pushgateway groups whatever happened.
+ */
+import type { V1Job, V1Pod } from "@kubernetes/client-node";
+import { CncfdemoError, errorMessage } from "../errors.ts";
+import type { Kube } from "../kube/client.ts";
+import { watchUntil } from "../kube/watch.ts";
+import { log } from "../log.ts";
+import { generatorNames } from "./local_runner.ts";
+import type { Pushgateway } from "./pushgateway.ts";
+import type { GeneratorResult } from "./wrk_result.ts";
+
+/** The demo's namespace and the Countly write API (see templates/). */
+export const DEMO_NAMESPACE = "cncfdemo";
+export const COUNTLY_SECRET = "countly";
+export const COUNTLY_SECRET_KEY = "app-key";
+export const COUNTLY_WRITE_URL = "http://countly-api.cncfdemo:3001/i";
+/** The Pushgateway as the generators reach it. */
+export const IN_CLUSTER_PUSHGATEWAY = "http://pushgateway.monitoring:9091";
+export const DEFAULT_WRK_IMAGE = "ghcr.io/cncfdemo/wrk:0.1.0";
+
+export interface JobOptions {
+  runId: string;
+  namespace: string;
+  image: string;
+  parallelism: number;
+  /** An explicit URL; without it the Countly write API with the app key from its Secret. */
+  url?: string | undefined;
+  durationS: number;
+  connections: number;
+  threads: number;
+  requestTimeoutS: number;
+  statusCounts: boolean;
+  /** Where the generators push (default: the in-cluster Service). */
+  pushgatewayUrl: string;
+  /** How long the Job may run in all, including scheduling and image pulls. */
+  deadlineS: number;
+}
+
+const LABELS = {
+  "app.kubernetes.io/part-of": "cncfdemo",
+  "app.kubernetes.io/managed-by": "cncfdemo",
+  "app.kubernetes.io/component": "wrk",
+};
+
+/** The Job's name for a run. */
+export function jobName(runId: string): string {
+  return `wrk-${runId}`.toLowerCase().slice(0, 63).replace(/-+$/, "");
+}
+
+/** The target as recorded in results: the app key is named, never copied. */
+export function displayTarget(url: string | undefined, runId: string): string {
+  return url ??
+    `${COUNTLY_WRITE_URL}?app_key=<secret ${COUNTLY_SECRET}/${COUNTLY_SECRET_KEY}>&device_id=wrk-${runId}-<index>`;
+}
+
+/** The Indexed Job that runs the generators. */
+export function wrkJob(o: JobOptions): V1Job {
+  const name = jobName(o.runId);
+  const labels = { ...LABELS, "app.kubernetes.io/instance": name };
+  const target = o.url ? [{ name: "WRK_URL", value: o.url }] : [
+    {
+      name: "COUNTLY_APP_KEY",
+      valueFrom: { secretKeyRef: { name: COUNTLY_SECRET, key: COUNTLY_SECRET_KEY } },
+    },
+    // $(VAR) is expanded by the kubelet: the key never appears in the Job.
+    {
+      name: "WRK_URL",
+      value:
+        `${COUNTLY_WRITE_URL}?app_key=$(COUNTLY_APP_KEY)&device_id=wrk-${o.runId}-$(WRK_INDEX)`,
+    },
+  ];
+  return {
+    apiVersion: "batch/v1",
+    kind: "Job",
+    metadata: { name, namespace: o.namespace, labels },
+    spec: {
+      completionMode: "Indexed",
+      completions: o.parallelism,
+      parallelism: o.parallelism,
+      backoffLimit: 0,
+      activeDeadlineSeconds: o.deadlineS,
+      ttlSecondsAfterFinished: 3600,
+      template: {
+        metadata: { labels },
+        spec: {
+          restartPolicy: "Never",
+          automountServiceAccountToken: false,
+          securityContext: {
+            runAsNonRoot: true,
+            runAsUser: 65532,
+            runAsGroup: 65532,
+            seccompProfile: { type: "RuntimeDefault" },
+          },
+          affinity: {
+            // Never on kwok's simulated nodes; spread the generators over the real ones.
+            nodeAffinity: {
+              requiredDuringSchedulingIgnoredDuringExecution: {
+                nodeSelectorTerms: [{
+                  matchExpressions: [{ key: "type", operator: "NotIn", values: ["kwok"] }],
+                }],
+              },
+            },
+            podAntiAffinity: {
+              preferredDuringSchedulingIgnoredDuringExecution: [{
+                weight: 100,
+                podAffinityTerm: {
+                  topologyKey: "kubernetes.io/hostname",
+                  labelSelector: { matchLabels: { "app.kubernetes.io/instance": name } },
+                },
+              }],
+            },
+          },
+          containers: [{
+            name: "wrk",
+            image: o.image,
+            env: [
+              {
+                name: "WRK_INDEX",
+                valueFrom: {
+                  fieldRef: {
+                    fieldPath: "metadata.annotations['batch.kubernetes.io/job-completion-index']",
+                  },
+                },
+              },
+              { name: "WRK_GENERATOR", value: "g$(WRK_INDEX)" },
+              { name: "WRK_RUN_ID", value: o.runId },
+              ...target,
+              { name: "WRK_DURATION", value: `${o.durationS}s` },
+              { name: "WRK_CONNECTIONS", value: String(o.connections) },
+              { name: "WRK_THREADS", value: String(o.threads) },
+              { name: "WRK_TIMEOUT", value: `${o.requestTimeoutS}s` },
+              { name: "WRK_STATUS_COUNTS", value: o.statusCounts ? "1" : "0" },
+              { name: "PUSHGATEWAY_URL", value: o.pushgatewayUrl },
+            ],
+            // No CPU limit: throttling would measure the limit, not the target.
+            resources: {
+              requests: { cpu: String(o.threads), memory: "64Mi" },
+              limits: { memory: "256Mi" },
+            },
+            securityContext: {
+              allowPrivilegeEscalation: false,
+              readOnlyRootFilesystem: true,
+              capabilities: { drop: ["ALL"] },
+            },
+            volumeMounts: [{ name: "tmp", mountPath: "/tmp" }],
+          }],
+          volumes: [{ name: "tmp", emptyDir: { sizeLimit: "64Mi" } }],
+        },
+      },
+    },
+  };
+}
+
+export interface ClusterRunOptions extends JobOptions {
+  /** Time allowed for the generators to start (scheduling, image pull). */
+  startTimeoutMs: number;
+  progress: (message: string) => void;
+}
+
+function jobFailed(job: V1Job | undefined): boolean {
+  return (job?.status?.failed ?? 0) > 0 ||
+    (job?.status?.conditions ?? []).some((c) => c.type === "Failed" && c.status === "True");
+}
+
+/** One line on why the Job's pods failed: the first failed pod's reason and last log lines. */
+async function failureDetail(kube: Kube, ns: string, name: string): Promise<string> {
+  try {
+    const pods = (await kube.core.listNamespacedPod({
+      namespace: ns,
+      labelSelector: `job-name=${name}`,
+    })).items;
+    const failed = pods.find((p: V1Pod) => p.status?.phase === "Failed") ?? pods[0];
+    if (!failed) return "no pod was created";
+    const term = failed.status?.containerStatuses?.[0]?.state?.terminated;
+    const waiting = failed.status?.containerStatuses?.[0]?.state?.waiting;
+    let logs = "";
+    try {
+      logs = String(
+        await kube.core.readNamespacedPodLog({
+          name: failed.metadata!.name!,
+          namespace: ns,
+          tailLines: 3,
+        }),
+      ).trim().split("\n").join(" | ");
+    } catch { /* no logs */ }
+    const why = term
+      ? `exit code ${term.exitCode}${term.reason ? ` (${term.reason})` : ""}`
+      : waiting
+      ? `${waiting.reason}: ${waiting.message ?? ""}`
+      : failed.status?.reason ?? failed.status?.phase ?? "unknown";
+    return `pod ${failed.metadata?.name}: ${why}${logs ? `; last lines: ${logs}` : ""}`;
+  } catch (err) {
+    return errorMessage(err);
+  }
+}
+
+/**
+ * Runs the Job, waits for it, collects every generator's result from the Pushgateway, and cleans
+ * up the Job and the Pushgateway groups.
+ */
+export async function runClusterGenerators(
+  kube: Kube,
+  pushgateway: Pushgateway,
+  o: ClusterRunOptions,
+): Promise<GeneratorResult[]> {
+  const name = jobName(o.runId);
+  const generators = generatorNames(o.parallelism);
+  let created = false;
+  try {
+    await kube.batch.createNamespacedJob({ namespace: o.namespace, body: wrkJob(o) });
+    created = true;
+    const t0 = performance.now();
+    let runningSince: number | undefined;
+    let job: V1Job | undefined;
+    const tick = () => {
+      const s = job?.status;
+      const active = s?.ready ?? s?.active ?? 0;
+      if (active > 0 && runningSince === undefined) runningSince = performance.now();
+      const elapsed = runningSince === undefined ? 0 : (performance.now() - runningSince) / 1e3;
+      o.progress(
+        runningSince === undefined
+          ? `waiting for ${o.parallelism} generator pod(s) to start (${
+            Math.round((performance.now() - t0) / 1e3)
+          }s)`
+          : `${active}/${o.parallelism} running, ${s?.succeeded ?? 0} done; elapsed ${
+            Math.round(elapsed)
+          }s, remaining ~${Math.max(0, Math.round(o.durationS - elapsed))}s`,
+      );
+    };
+    const timer = setInterval(tick, 1_000);
+    try {
+      await watchUntil<V1Job>(
+        kube,
+        {
+          apiVersion: "batch/v1",
+          kind: "Job",
+          namespace: o.namespace,
+          fieldSelector: `metadata.name=${name}`,
+        },
+        (jobs) => {
+          job = jobs[0];
+          return (job?.status?.succeeded ?? 0) >= o.parallelism || jobFailed(job);
+        },
+        {
+          timeoutMs: o.startTimeoutMs + o.durationS * 1_000 + 60_000,
+          describe: (jobs) =>
+            `Job ${o.namespace}/${name} did not finish: ${
+              jobs[0]?.status?.succeeded ?? 0
+            } of ${o.parallelism} generators done, ${jobs[0]?.status?.active ?? 0} active`,
+          onChange: (jobs) => {
+            job = jobs[0];
+            tick();
+          },
+        },
+      );
+    } finally {
+      clearInterval(timer);
+    }
+    if (jobFailed(job)) {
+      throw new CncfdemoError(
+        `The wrk Job ${o.namespace}/${name} failed: ${await failureDetail(
+          kube,
+          o.namespace,
+          name,
+        )}`,
+      );
+    }
+    const found = await pushgateway.collect(o.runId, displayTarget(o.url, o.runId));
+    const missing = generators.filter((g) => !found.has(g));
+    if (missing.length) {
+      throw new CncfdemoError(
+        `Generator${missing.length > 1 ? "s" : ""} ${missing.join(", ")} pushed no result to the ` +
+          `Pushgateway (${pushgateway.where}); see kubectl -n ${o.namespace} logs job/${name}`,
+      );
+    }
+    return generators.map((g) => found.get(g)!);
+  } finally {
+    await pushgateway.deleteRun(o.runId, generators);
+    if (created) {
+      await kube.batch.deleteNamespacedJob({
+        name,
+        namespace: o.namespace,
+        propagationPolicy: "Background",
+      }).catch((err) =>
+        log.warn(`Could not delete Job ${o.namespace}/${name}: ${errorMessage(err)}`)
+      );
+    }
+  }
+}

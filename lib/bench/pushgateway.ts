@@ -1,0 +1,131 @@
+/**
+ * The Pushgateway as the benchmark uses it: generators push their result to the group
+ * `job=cncfdemo-bench, run_id=<id>, generator=<name>`; the bench reads the groups of its run back
+ * and deletes them afterwards, since the Pushgateway keeps metrics forever otherwise.
+ *
+ * Two ways to reach it: a URL (`--pushgateway`, local mode, tests), or the Kubernetes API server's
+ * service proxy (the in-cluster Service `pushgateway` in namespace `monitoring`).
+ */
+import { CncfdemoError, errorMessage } from "../errors.ts";
+import { connectionProblem, type Kube } from "../kube/client.ts";
+import { log } from "../log.ts";
+import { generatorsFromMetrics } from "./prometheus_text.ts";
+import type { GeneratorResult } from "./wrk_result.ts";
+
+export const PUSH_JOB = "cncfdemo-bench";
+
+/** The group path of one generator of one run. */
+export function groupPath(runId: string, generator: string): string {
+  const seg = encodeURIComponent;
+  return `metrics/job/${PUSH_JOB}/run_id/${seg(runId)}/generator/${seg(generator)}`;
+}
+
+interface Transport {
+  /** For messages: `http://127.0.0.1:9091` or `service monitoring/pushgateway:9091`. */
+  readonly where: string;
+  request(method: "GET" | "PUT" | "DELETE", path: string, body?: string): Promise<string>;
+}
+
+export class Pushgateway {
+  private constructor(private readonly t: Transport) {}
+
+  /** A Pushgateway at a URL. */
+  static at(url: string, timeoutMs = 10_000): Pushgateway {
+    const base = url.replace(/\/+$/, "");
+    return new Pushgateway({
+      where: base,
+      async request(method, path, body) {
+        let res: Response;
+        try {
+          res = await fetch(`${base}/${path}`, {
+            method,
+            ...(body !== undefined
+              ? { body, headers: { "content-type": "text/plain; version=0.0.4" } }
+              : {}),
+            signal: AbortSignal.timeout(timeoutMs),
+          });
+        } catch (err) {
+          throw new CncfdemoError(
+            `Cannot reach the Pushgateway at ${base}: ${connectionProblem(err)}`,
+            { cause: err },
+          );
+        }
+        const text = await res.text();
+        if (!res.ok) {
+          throw new CncfdemoError(
+            `The Pushgateway at ${base} answered ${method} /${
+              path.split("/")[0]
+            } with ${res.status}: ${text.trim().split("\n")[0]?.slice(0, 200)}`,
+          );
+        }
+        return text;
+      },
+    });
+  }
+
+  /** The in-cluster Service, reached through the API server's service proxy. */
+  static viaKube(
+    kube: Kube,
+    namespace = "monitoring",
+    service = "pushgateway",
+    port = 9091,
+  ): Pushgateway {
+    const name = `${service}:${port}`;
+    return new Pushgateway({
+      where: `service ${namespace}/${name} (through the API server)`,
+      async request(method, path) {
+        try {
+          const args = { name, namespace, path };
+          if (method === "GET") {
+            return String(await kube.core.connectGetNamespacedServiceProxyWithPath(args));
+          }
+          if (method === "DELETE") {
+            return String(await kube.core.connectDeleteNamespacedServiceProxyWithPath(args));
+          }
+          // Generators push from inside the cluster; this side only reads and deletes.
+          throw new Error(`${method} with a body is not sent through the API server`);
+        } catch (err) {
+          throw new CncfdemoError(
+            `Cannot reach the Pushgateway (service ${namespace}/${service}:${port}) through the API server: ${
+              connectionProblem(err)
+            }`,
+            { cause: err },
+          );
+        }
+      },
+    });
+  }
+
+  get where(): string {
+    return this.t.where;
+  }
+
+  /** Fails with one line unless the Pushgateway answers its readiness endpoint. */
+  async checkReady(): Promise<void> {
+    await this.t.request("GET", "-/ready");
+  }
+
+  /** Replaces a generator's group with `text` (Prometheus text format). */
+  async push(runId: string, generator: string, text: string): Promise<void> {
+    await this.t.request("PUT", groupPath(runId, generator), text);
+  }
+
+  /** The results of the run's generators found on the Pushgateway, by generator name. */
+  async collect(runId: string, target: string): Promise<Map<string, GeneratorResult>> {
+    return generatorsFromMetrics(await this.t.request("GET", "metrics"), runId, target);
+  }
+
+  /** Deletes the groups of a run's generators; failures are reported, not thrown. */
+  async deleteRun(runId: string, generators: readonly string[]): Promise<number> {
+    let deleted = 0;
+    for (const g of generators) {
+      try {
+        await this.t.request("DELETE", groupPath(runId, g));
+        deleted++;
+      } catch (err) {
+        log.warn(`Could not delete Pushgateway group ${groupPath(runId, g)}: ${errorMessage(err)}`);
+      }
+    }
+    return deleted;
+  }
+}
