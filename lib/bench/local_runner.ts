@@ -4,7 +4,7 @@
  */
 import { fileURLToPath } from "node:url";
 import { CncfdemoError } from "../errors.ts";
-import { run } from "../process.ts";
+import { lastLines, run } from "../process.ts";
 import { parseWrkResult } from "./wrk_result.ts";
 import type { GeneratorResult } from "./wrk_result.ts";
 
@@ -90,7 +90,7 @@ export async function runLocalGenerators(o: LocalRunOptions): Promise<LocalGener
   async function runOne(g: string): Promise<LocalGenerator> {
     const json = `${dir}/${g}.json`;
     const prom = `${dir}/${g}.prom`;
-    await run(o.wrk ?? "wrk", wrkArgs(o), {
+    const r = await run(o.wrk ?? "wrk", wrkArgs(o), {
       env: {
         WRK_RESULT_JSON: json,
         WRK_RESULT_PROM: prom,
@@ -100,8 +100,16 @@ export async function runLocalGenerators(o: LocalRunOptions): Promise<LocalGener
       },
       installHint: WRK_INSTALL_HINT,
       signal: stop.signal,
+      allowFailure: true,
       ...(o.onLine ? { onLine: (l: string) => o.onLine!(`${g}: ${l}`) } : {}),
     });
+    if (r.code !== 0) {
+      throw new CncfdemoError(
+        `wrk generator ${g} failed: ${
+          lastLines(r.stderr) || lastLines(r.stdout) || `exit code ${r.code}`
+        }`,
+      );
+    }
     let text: string;
     let prometheus: string;
     try {

@@ -48,6 +48,9 @@ export interface GeneratorSummary {
   /** wrk's own mean and standard deviation (microseconds), for cross-checking. */
   wrk_latency_us: { mean: number | null; stdev: number | null };
   status_counts?: Record<string, number>;
+  /** How the Lua script read wrk's distribution ("ffi" or "api"), and its self-check if asked. */
+  histogram_source?: string;
+  histogram_check?: string;
   /** value (µs) / count pairs. */
   histogram: Histogram;
 }
@@ -121,6 +124,8 @@ export function summarizeGenerator(g: GeneratorResult): GeneratorSummary {
     latency_ms: latencyMs(g.histogram),
     wrk_latency_us: { mean: g.latencyUs.mean, stdev: g.latencyUs.stdev },
     ...(g.statusCounts ? { status_counts: g.statusCounts } : {}),
+    ...(g.histogramSource ? { histogram_source: g.histogramSource } : {}),
+    ...(g.histogramCheck ? { histogram_check: g.histogramCheck } : {}),
     histogram: g.histogram,
   };
 }

@@ -1,0 +1,108 @@
+/**
+ * Real servers for the benchmark tests, on 127.0.0.1 free ports: Debian's nginx (a temporary
+ * prefix and config) and Debian's prometheus-pushgateway. Each `stop()`s in the test's finally.
+ */
+import { pollUntil } from "../../lib/wait.ts";
+
+export interface Server {
+  url: string;
+  port: number;
+  stop(): Promise<void>;
+}
+
+/** A port nothing listens on right now. */
+export function freePort(): number {
+  const l = Deno.listen({ hostname: "127.0.0.1", port: 0 });
+  const port = (l.addr as Deno.NetAddr).port;
+  l.close();
+  return port;
+}
+
+async function answers(url: string): Promise<boolean> {
+  try {
+    const res = await fetch(url, { signal: AbortSignal.timeout(1_000) });
+    await res.body?.cancel();
+    return true;
+  } catch {
+    return false;
+  }
+}
+
+async function start(
+  cmd: string,
+  args: string[],
+  url: string,
+  probe: string,
+  cleanup: () => Promise<void> = async () => {},
+): Promise<Server> {
+  const child = new Deno.Command(cmd, { args, stdin: "null", stdout: "null", stderr: "piped" })
+    .spawn();
+  const errText = child.stderr.pipeThrough(new TextDecoderStream()).getReader();
+  let exited = false;
+  const status = child.status.then((s) => {
+    exited = true;
+    return s;
+  });
+  const stop = async () => {
+    if (!exited) child.kill("SIGTERM");
+    await status;
+    await errText.cancel().catch(() => {});
+    await cleanup();
+  };
+  try {
+    await pollUntil(
+      async () => exited ? Promise.reject(new Error(`${cmd} exited`)) : await answers(probe),
+      {
+        timeoutMs: 15_000,
+        describe: () => `${cmd} did not answer at ${probe}`,
+      },
+    );
+  } catch (err) {
+    await stop();
+    throw err;
+  }
+  return { url, port: Number(new URL(url).port), stop };
+}
+
+/** nginx serving `GET /` → 200 "hello", anything else → 404. */
+export async function startNginx(): Promise<Server> {
+  const port = freePort();
+  const dir = await Deno.makeTempDir({ prefix: "cncfdemo-nginx-" });
+  const conf = `worker_processes 2;
+pid ${dir}/nginx.pid;
+error_log ${dir}/error.log warn;
+daemon off;
+events { worker_connections 4096; }
+http {
+  access_log off;
+  client_body_temp_path ${dir}/body; proxy_temp_path ${dir}/proxy;
+  fastcgi_temp_path ${dir}/fastcgi; uwsgi_temp_path ${dir}/uwsgi; scgi_temp_path ${dir}/scgi;
+  server {
+    listen 127.0.0.1:${port};
+    location = / { default_type text/plain; return 200 "hello\\n"; }
+    location / { return 404; }
+  }
+}
+`;
+  await Deno.writeTextFile(`${dir}/nginx.conf`, conf);
+  const url = `http://127.0.0.1:${port}/`;
+  return await start(
+    "nginx",
+    ["-c", `${dir}/nginx.conf`, "-p", dir, "-e", `${dir}/error.log`],
+    url,
+    url,
+    () => Deno.remove(dir, { recursive: true }).catch(() => {}),
+  );
+}
+
+/** Debian's prometheus-pushgateway, in memory (no persistence file). */
+export async function startPushgateway(): Promise<Server> {
+  const port = freePort();
+  const url = `http://127.0.0.1:${port}`;
+  return await start(
+    "prometheus-pushgateway",
+    [`--web.listen-address=127.0.0.1:${port}`],
+    url,
+    `${url}/-/ready`,
+  );
+}
