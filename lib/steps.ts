@@ -28,11 +28,17 @@ export interface Step {
   run(ctx: StepContext): Promise<string | void>;
 }
 
-/** Steps that run at the same time; the group ends when all of them ended. */
-export interface StepGroup {
-  readonly name: string;
-  readonly parallel: readonly (Step | StepGroup)[];
-}
+/**
+ * Steps grouped under one name: `parallel` ones run at the same time (the group ends when all
+ * ended); `sequence` ones run in order. A sequence may be a function, called when the group
+ * starts, for steps that only earlier steps can work out.
+ */
+export type StepGroup =
+  | { readonly name: string; readonly parallel: readonly (Step | StepGroup)[] }
+  | {
+    readonly name: string;
+    readonly sequence: readonly (Step | StepGroup)[] | (() => readonly (Step | StepGroup)[]);
+  };
 
 /** What the timeline records of each step. */
 export interface StepRecord {
@@ -41,6 +47,8 @@ export interface StepRecord {
   ms: number;
   detail?: string;
   depth: number;
+  /** Steps inside a group, in their declared order. */
+  children: StepRecord[];
 }
 
 export interface RunOptions {
@@ -59,6 +67,14 @@ export interface RunOptions {
 /** Groups steps to run concurrently. */
 export function parallel(name: string, steps: readonly (Step | StepGroup)[]): StepGroup {
   return { name, parallel: steps };
+}
+
+/** Groups steps to run one after the other under one name (e.g. a track inside a parallel group). */
+export function sequence(
+  name: string,
+  steps: readonly (Step | StepGroup)[] | (() => readonly (Step | StepGroup)[]),
+): StepGroup {
+  return { name, sequence: steps };
 }
 
 /** A step from a name and a function. */
@@ -81,15 +97,16 @@ export async function runSteps(
   const records: StepRecord[] = [];
   const started = now();
 
-  async function runOne(s: Step | StepGroup, depth: number): Promise<void> {
+  async function runOne(s: Step | StepGroup, depth: number, siblings: StepRecord[]): Promise<void> {
     const indent = "  ".repeat(depth);
-    const record: StepRecord = { name: s.name, ok: false, ms: 0, depth };
-    records.push(record);
+    const record: StepRecord = { name: s.name, ok: false, ms: 0, depth, children: [] };
+    siblings.push(record);
     const t0 = now();
     let bar: ReturnType<typeof $.progress> | undefined;
     let lastPlain = -Infinity;
     let lastMessage = "";
-    if (interactive && !("parallel" in s)) {
+    const group = "parallel" in s || "sequence" in s;
+    if (interactive && !group) {
       bar = $.progress({ prefix: `${indent}${s.name}` });
     } else {
       write(`${indent}• ${s.name} …`);
@@ -114,9 +131,14 @@ export async function runSteps(
     try {
       let detail: string | void = undefined;
       if ("parallel" in s) {
-        const results = await Promise.allSettled(s.parallel.map((c) => runOne(c, depth + 1)));
+        const results = await Promise.allSettled(
+          s.parallel.map((c) => runOne(c, depth + 1, record.children)),
+        );
         const failed = results.find((r): r is PromiseRejectedResult => r.status === "rejected");
         if (failed) throw failed.reason;
+      } else if ("sequence" in s) {
+        const children = typeof s.sequence === "function" ? s.sequence() : s.sequence;
+        for (const c of children) await runOne(c, depth + 1, record.children);
       } else {
         detail = await s.run(ctx);
       }
@@ -138,7 +160,7 @@ export async function runSteps(
   }
 
   try {
-    for (const s of steps) await runOne(s, 0);
+    for (const s of steps) await runOne(s, 0, records);
   } catch (err) {
     if (options.summary !== false) write(timeline(records, now() - started));
     throw err instanceof StepFailed ? err.original : err;
@@ -154,8 +176,14 @@ class StepFailed extends Error {
   }
 }
 
+/** Every record, depth first, children in their declared order. */
+export function flatten(records: readonly StepRecord[]): StepRecord[] {
+  return records.flatMap((r) => [r, ...flatten(r.children)]);
+}
+
 /** The timeline printed after the steps: every step, its status, time and detail. */
-export function timeline(records: readonly StepRecord[], totalMs: number): string {
+export function timeline(tree: readonly StepRecord[], totalMs: number): string {
+  const records = flatten(tree);
   const width = Math.max(...records.map((r) => r.name.length + r.depth * 2), 10);
   const lines = [`Timeline (total ${formatDuration(totalMs)}):`];
   for (const r of records) {

@@ -1,5 +1,5 @@
 import assert from "node:assert/strict";
-import { parallel, runSteps, type Step, timeline } from "./steps.ts";
+import { parallel, runSteps, sequence, type Step, timeline } from "./steps.ts";
 
 /** A clock the test moves by hand: each step "takes" the time it adds. */
 function fakeClock() {
@@ -115,10 +115,38 @@ Deno.test("steps: plain progress lines are throttled", async () => {
   assert.deepEqual(out.lines, ["• Build …", "  … 1/3", "  … 3/3", "✓ Build (6.0s)"]);
 });
 
-Deno.test("timeline: indents nested steps", () => {
+Deno.test("timeline: nested steps are indented under their group, in declared order", () => {
+  const child = (name: string) => ({ name, ok: true, ms: 5, depth: 1, children: [] });
   const text = timeline([
-    { name: "Group", ok: true, ms: 10, depth: 0 },
-    { name: "Child", ok: false, ms: 5, depth: 1 },
+    {
+      name: "Group",
+      ok: true,
+      ms: 10,
+      depth: 0,
+      children: [child("A"), { ...child("B"), ok: false }],
+    },
+    { name: "After", ok: true, ms: 1, depth: 0, children: [] },
   ], 10);
-  assert.match(text, /\n {2}✓ Group\s+10ms\n {2}✗ {3}Child\s+5ms$/);
+  assert.match(
+    text,
+    /\n {2}✓ Group\s+10ms\n {2}✓ {3}A\s+5ms\n {2}✗ {3}B\s+5ms\n {2}✓ After\s+1ms$/,
+  );
+});
+
+Deno.test("steps: the timeline follows the tree even when a parallel track finishes first", async () => {
+  const out = collect();
+  const slow = Promise.withResolvers<void>();
+  await runSteps([
+    parallel("Tracks", [
+      sequence("App", [
+        { name: "one", run: () => slow.promise },
+        { name: "two", run: () => Promise.resolve() },
+      ]),
+      sequence("Mon", [{ name: "mon", run: () => Promise.resolve(slow.resolve()) }]),
+    ]),
+  ], { write: out.write, interactive: false });
+  const tl = out.lines.at(-1)!.split("\n").slice(1).map((l) =>
+    l.trim().split(/\s+/).slice(0, 2).join(" ")
+  );
+  assert.deepEqual(tl, ["✓ Tracks", "✓ App", "✓ one", "✓ two", "✓ Mon", "✓ mon"]);
 });

@@ -10,6 +10,7 @@ import process from "node:process";
 import { CncfdemoError, errorMessage, UsageError } from "../errors.ts";
 import { log } from "../log.ts";
 import { withTimeout } from "../wait.ts";
+import { KubeRest } from "./rest.ts";
 
 // client-node's HTTP stack loads node's deprecated `punycode` on first request; the warning it
 // prints says nothing to our users.
@@ -109,6 +110,7 @@ export class Kube {
   readonly apps: k8s.AppsV1Api;
   readonly batch: k8s.BatchV1Api;
   readonly objects: k8s.KubernetesObjectApi;
+  #rest: KubeRest | undefined;
   constructor(readonly kc: k8s.KubeConfig) {
     this.core = kc.makeApiClient(k8s.CoreV1Api);
     this.apps = kc.makeApiClient(k8s.AppsV1Api);
@@ -120,6 +122,14 @@ export class Kube {
   }
   get server(): string {
     return this.kc.getCurrentCluster()?.server ?? "(no server)";
+  }
+  /** The REST client for apply with strict validation, discovery and generic lists. */
+  get rest(): KubeRest {
+    return (this.#rest ??= new KubeRest(this.kc));
+  }
+  /** Releases the HTTP client. */
+  close(): void {
+    this.#rest?.close();
   }
   /** A watch on this cluster. */
   watch(): k8s.Watch {

@@ -4,7 +4,7 @@
  * set of objects holds — or a deadline, whose error names what was still not ready.
  */
 import type { KubernetesObject } from "@kubernetes/client-node";
-import { TimeoutError } from "../errors.ts";
+import { CncfdemoError, TimeoutError } from "../errors.ts";
 import { log } from "../log.ts";
 import { delay } from "../wait.ts";
 import type { Kube } from "./client.ts";
@@ -45,6 +45,8 @@ export interface WatchUntilOptions<T> {
   describe: (objects: T[]) => string;
   /** Called after every change (for progress lines). */
   onChange?: (objects: T[]) => void;
+  /** Returns a message when the objects can never satisfy the condition (a failed Job): stop now. */
+  fail?: (objects: T[]) => string | undefined;
   signal?: AbortSignal;
 }
 
@@ -87,8 +89,11 @@ export async function watchUntil<T extends KubernetesObject>(
     );
     const check = () => {
       if (finished) return;
-      options.onChange?.(values());
-      if (done(values())) finish();
+      const now = values();
+      options.onChange?.(now);
+      const failure = options.fail?.(now);
+      if (failure) finish(new CncfdemoError(failure));
+      else if (done(now)) finish();
     };
 
     const listAndWatch = async (): Promise<void> => {

@@ -1,0 +1,466 @@
+/**
+ * The rollout engine: server-side apply (field manager `cncfdemo`, strict field validation) in
+ * dependency waves, parallel within a wave, each wave waited for with watches and one readiness
+ * rule per kind; objects that carry the labels but are no longer rendered are pruned. A re-run
+ * changes nothing and says so. `dryRun` and `diff` go through the API server's dry run and change
+ * nothing.
+ */
+import type { KubernetesObject } from "@kubernetes/client-node";
+import { createTwoFilesPatch } from "diff";
+import { stringify } from "yaml";
+import { CncfdemoError, errorMessage, TimeoutError } from "../errors.ts";
+import { formatDuration } from "../duration.ts";
+import type { Kube } from "../kube/client.ts";
+import { hasReadyEndpoint, readiness, WAITED_KINDS } from "../kube/readiness.ts";
+import { KubeApiError } from "../kube/rest.ts";
+import { watchUntil } from "../kube/watch.ts";
+import { parallel, sequence, type Step, type StepContext, type StepGroup } from "../steps.ts";
+import { COMPONENTS, FIELD_MANAGER, MANAGED_SELECTOR } from "./components.ts";
+import { objectId, type Rendered } from "./render.ts";
+import {
+  APP_WAVES,
+  COMMON_WAVES,
+  MONITORING_WAVES,
+  WAVE_ORDER,
+  type WaveId,
+  waveOf,
+  WAVES,
+} from "./waves.ts";
+
+/** Every kind the stack renders; what prune and teardown look for (with the managed labels). */
+export const MANAGED_KINDS: readonly { apiVersion: string; kind: string }[] = [
+  { apiVersion: "v1", kind: "Namespace" },
+  { apiVersion: "scheduling.k8s.io/v1", kind: "PriorityClass" },
+  { apiVersion: "v1", kind: "ServiceAccount" },
+  { apiVersion: "rbac.authorization.k8s.io/v1", kind: "ClusterRole" },
+  { apiVersion: "rbac.authorization.k8s.io/v1", kind: "ClusterRoleBinding" },
+  { apiVersion: "rbac.authorization.k8s.io/v1", kind: "Role" },
+  { apiVersion: "rbac.authorization.k8s.io/v1", kind: "RoleBinding" },
+  { apiVersion: "v1", kind: "ConfigMap" },
+  { apiVersion: "v1", kind: "Secret" },
+  { apiVersion: "v1", kind: "Service" },
+  { apiVersion: "networking.k8s.io/v1", kind: "NetworkPolicy" },
+  { apiVersion: "apps/v1", kind: "Deployment" },
+  { apiVersion: "apps/v1", kind: "StatefulSet" },
+  { apiVersion: "apps/v1", kind: "DaemonSet" },
+  { apiVersion: "batch/v1", kind: "Job" },
+  { apiVersion: "autoscaling/v2", kind: "HorizontalPodAutoscaler" },
+];
+
+export type Outcome = "created" | "configured" | "unchanged";
+
+/** What a rollout did (or, in a dry run, would do). */
+export interface RolloutReport {
+  created: string[];
+  configured: string[];
+  unchanged: string[];
+  pruned: string[];
+  /** Unified diffs (diff mode). */
+  diffs: string[];
+}
+
+export function emptyReport(): RolloutReport {
+  return { created: [], configured: [], unchanged: [], pruned: [], diffs: [] };
+}
+
+export interface RolloutOptions {
+  kube: Kube;
+  objects: Rendered[];
+  /** Server-side dry run: nothing changes, nothing is waited for. */
+  dryRun?: boolean;
+  /** Collect unified diffs of what would change (implies dryRun). */
+  diff?: boolean;
+  /** Overall deadline for the waits. */
+  timeoutMs: number;
+  /** Delete managed objects that are no longer rendered (default true). */
+  prune?: boolean;
+}
+
+/** Live managed objects, by id. */
+export type LiveState = Map<string, KubernetesObject>;
+
+/** Lists every managed object of every managed kind (all namespaces). */
+export async function readLiveState(kube: Kube, selector = MANAGED_SELECTOR): Promise<LiveState> {
+  const live: LiveState = new Map();
+  const lists = await Promise.all(
+    MANAGED_KINDS.map((k) => kube.rest.list(k.apiVersion, k.kind, { labelSelector: selector })),
+  );
+  for (const list of lists) for (const o of list) live.set(objectId(o), o);
+  return live;
+}
+
+/** An object without the fields the server owns, for comparisons and diffs. */
+function normalized(obj: KubernetesObject | undefined): unknown {
+  if (!obj) return undefined;
+  const copy = structuredClone(obj) as KubernetesObject & { status?: unknown };
+  delete copy.status;
+  const m = copy.metadata ?? {};
+  for (
+    const k of [
+      "managedFields",
+      "resourceVersion",
+      "generation",
+      "uid",
+      "creationTimestamp",
+      "selfLink",
+    ]
+  ) {
+    delete (m as Record<string, unknown>)[k];
+  }
+  return copy;
+}
+
+function isImmutableJobError(obj: Rendered, err: unknown): boolean {
+  return obj.kind === "Job" && err instanceof KubeApiError && err.status === 422 &&
+    /immutable/i.test(err.message);
+}
+
+/** The deadline shared by every wait of one rollout. */
+class Deadline {
+  readonly end: number;
+  constructor(readonly totalMs: number) {
+    this.end = performance.now() + totalMs;
+  }
+  left(): number {
+    return Math.max(this.end - performance.now(), 0);
+  }
+}
+
+function groupBy<T>(items: readonly T[], key: (t: T) => string): Map<string, T[]> {
+  const m = new Map<string, T[]>();
+  for (const it of items) {
+    const k = key(it);
+    m.set(k, [...(m.get(k) ?? []), it]);
+  }
+  return m;
+}
+
+/**
+ * Waits until every waited-for object in `objects` is ready and every Service among `services`
+ * has a ready endpoint. A failed Job stops the wait at once with its reason; at the deadline, one
+ * error lists everything still not ready.
+ */
+export async function waitReady(
+  kube: Kube,
+  objects: readonly Rendered[],
+  services: readonly Rendered[],
+  deadline: Deadline,
+  ctx: StepContext,
+): Promise<void> {
+  const pending = new Map<string, string>(); // id → status
+  const waits: Promise<unknown>[] = [];
+  const report = () => {
+    const left = [...pending.entries()];
+    if (left.length) {
+      ctx.progress(`waiting for ${left.map(([id, s]) => `${id} (${s})`).slice(0, 3).join(", ")}`);
+    }
+  };
+  const workloads = objects.filter((o) => WAITED_KINDS.has(o.kind));
+  for (
+    const group of groupBy(
+      workloads,
+      (o) => `${o.apiVersion}|${o.kind}|${o.metadata.namespace ?? ""}`,
+    ).values()
+  ) {
+    const first = group[0]!;
+    const names = new Set(group.map((o) => o.metadata.name));
+    for (const o of group) pending.set(objectId(o), "not seen yet");
+    waits.push(watchUntil<KubernetesObject>(
+      kube,
+      {
+        apiVersion: first.apiVersion,
+        kind: first.kind,
+        namespace: first.metadata.namespace,
+        labelSelector: MANAGED_SELECTOR,
+      },
+      (live) => {
+        const mine = live.filter((o) => names.has(o.metadata?.name ?? ""));
+        return mine.length === names.size &&
+          mine.every((o) => readiness({ ...o, kind: first.kind }).ready);
+      },
+      {
+        timeoutMs: deadline.left(),
+        describe: () => "",
+        onChange: (live) => {
+          for (const o of live) {
+            if (!names.has(o.metadata?.name ?? "")) continue;
+            const r = readiness({ ...o, kind: first.kind });
+            const id = objectId({ ...o, kind: first.kind });
+            if (r.ready) pending.delete(id);
+            else pending.set(id, r.status);
+          }
+          report();
+        },
+        fail: (live) => {
+          for (const o of live) {
+            if (!names.has(o.metadata?.name ?? "")) continue;
+            const r = readiness({ ...o, kind: first.kind });
+            if (r.failed) return `${objectId({ ...o, kind: first.kind })} failed: ${r.failed}`;
+          }
+          return undefined;
+        },
+      },
+    ));
+  }
+  const withSelector = services.filter((s) =>
+    Object.keys((s as { spec?: { selector?: object } }).spec?.selector ?? {}).length
+  );
+  for (const group of groupBy(withSelector, (s) => s.metadata.namespace ?? "").values()) {
+    const names = group.map((s) => s.metadata.name);
+    const ns = group[0]!.metadata.namespace;
+    for (const s of group) pending.set(objectId(s), "no ready endpoint");
+    waits.push(watchUntil<KubernetesObject>(
+      kube,
+      {
+        apiVersion: "discovery.k8s.io/v1",
+        kind: "EndpointSlice",
+        namespace: ns,
+        labelSelector: `kubernetes.io/service-name in (${names.join(",")})`,
+      },
+      (slices) =>
+        names.every((n) =>
+          hasReadyEndpoint(
+            slices.filter((s) => s.metadata?.labels?.["kubernetes.io/service-name"] === n),
+          )
+        ),
+      {
+        timeoutMs: deadline.left(),
+        describe: () => "",
+        onChange: (slices) => {
+          for (const n of names) {
+            const ok = hasReadyEndpoint(
+              slices.filter((s) => s.metadata?.labels?.["kubernetes.io/service-name"] === n),
+            );
+            if (ok) pending.delete(`Service ${ns}/${n}`);
+          }
+          report();
+        },
+      },
+    ));
+  }
+  const results = await Promise.allSettled(waits);
+  const failure = results.find((r) =>
+    r.status === "rejected" && !(r.reason instanceof TimeoutError)
+  );
+  if (failure) throw (failure as PromiseRejectedResult).reason;
+  if (results.some((r) => r.status === "rejected")) {
+    throw new TimeoutError(
+      `Not ready within ${formatDuration(deadline.totalMs)}: ${
+        [...pending.entries()].map(([id, s]) => `${id} (${s})`).join(", ")
+      }`,
+    );
+  }
+}
+
+/** Applies one object; says whether it was created, changed or left as it was. */
+async function applyOne(
+  kube: Kube,
+  obj: Rendered,
+  live: LiveState,
+  dryRun: boolean,
+  report: RolloutReport,
+  diff: boolean,
+): Promise<Outcome> {
+  const id = objectId(obj);
+  const before = live.get(id);
+  let after: KubernetesObject;
+  try {
+    after = await kube.rest.apply(obj, { fieldManager: FIELD_MANAGER, dryRun });
+  } catch (err) {
+    if (isImmutableJobError(obj, err) && !dryRun) {
+      // A Job's pod template cannot change: replace the Job (it is safe to run again).
+      await kube.rest.delete(obj, { propagationPolicy: "Foreground" });
+      await watchUntil(
+        kube,
+        {
+          apiVersion: obj.apiVersion,
+          kind: obj.kind,
+          namespace: obj.metadata.namespace,
+          fieldSelector: `metadata.name=${obj.metadata.name}`,
+        },
+        (os) => os.length === 0,
+        { timeoutMs: 60_000, describe: () => `${id} was not deleted within 60s` },
+      );
+      live.delete(id);
+      after = await kube.rest.apply(obj, { fieldManager: FIELD_MANAGER });
+    } else if (isImmutableJobError(obj, err)) {
+      return "configured"; // it would be replaced
+    } else {
+      throw new CncfdemoError(`Cannot apply ${id}: ${errorMessage(err)}`, { cause: err });
+    }
+  }
+  let outcome: Outcome;
+  if (!before) outcome = "created";
+  else if (dryRun) {
+    outcome = JSON.stringify(normalized(before)) === JSON.stringify(normalized(after))
+      ? "unchanged"
+      : "configured";
+  } else {outcome = after.metadata?.resourceVersion === before.metadata?.resourceVersion
+      ? "unchanged"
+      : "configured";}
+  report[outcome].push(id);
+  if (diff && outcome !== "unchanged") {
+    const a = before ? stringify(normalized(before)) : "";
+    const b = stringify(normalized(after));
+    report.diffs.push(
+      createTwoFilesPatch(before ? id : "/dev/null", id, a, b, "live", "after apply", {
+        context: 3,
+      }),
+    );
+  }
+  return outcome;
+}
+
+function summary(outcomes: Outcome[], dryRun: boolean): string {
+  const count = (o: Outcome) => outcomes.filter((x) => x === o).length;
+  const parts: string[] = [];
+  const verb = dryRun
+    ? { created: "to create", configured: "to change" }
+    : { created: "created", configured: "configured" };
+  if (count("created")) parts.push(`${count("created")} ${verb.created}`);
+  if (count("configured")) parts.push(`${count("configured")} ${verb.configured}`);
+  if (count("unchanged")) parts.push(`${count("unchanged")} unchanged`);
+  return parts.join(", ") || "nothing to apply";
+}
+
+/** The steps of a rollout; `report` is filled as they run. */
+export function rolloutSteps(o: RolloutOptions, report: RolloutReport): (Step | StepGroup)[] {
+  const dryRun = o.dryRun === true || o.diff === true;
+  const deadline = new Deadline(o.timeoutMs);
+  let live: LiveState = new Map();
+  const byWave = groupBy(o.objects, (obj) => waveOf(obj));
+  const servicesOf = (components: Set<string>) =>
+    o.objects.filter((s) =>
+      s.kind === "Service" && components.has(s.metadata.labels["app.kubernetes.io/component"]!)
+    );
+
+  const waveStep = (wave: WaveId): Step => ({
+    name: WAVES[wave],
+    async run(ctx) {
+      const objs = byWave.get(wave) ?? [];
+      if (!objs.length) return "nothing to apply";
+      ctx.progress(`applying ${objs.length} objects`);
+      const outcomes = await Promise.all(
+        objs.map((obj) => applyOne(o.kube, obj, live, dryRun, report, o.diff === true)),
+      );
+      if (!dryRun) {
+        const components = new Set(
+          objs.filter((x) => WAITED_KINDS.has(x.kind)).map((x) =>
+            x.metadata.labels["app.kubernetes.io/component"]!
+          ),
+        );
+        await waitReady(o.kube, objs, servicesOf(components), deadline, ctx);
+      }
+      return summary(outcomes, dryRun);
+    },
+  });
+
+  const steps: (Step | StepGroup)[] = [
+    {
+      name: "Read the live state",
+      async run() {
+        live = await readLiveState(o.kube);
+        return `${live.size} managed objects`;
+      },
+    },
+    ...COMMON_WAVES.map(waveStep),
+    parallel("Application and monitoring", [
+      sequence("Application", APP_WAVES.map(waveStep)),
+      sequence("Monitoring", MONITORING_WAVES.map(waveStep)),
+    ]),
+  ];
+  if (o.prune !== false) {
+    steps.push({
+      name: "Prune objects no longer rendered",
+      async run(ctx) {
+        const rendered = new Set(o.objects.map(objectId));
+        const stale = [...live.values()].filter((x) =>
+          !rendered.has(objectId(x)) &&
+          (COMPONENTS as readonly string[]).includes(
+            x.metadata?.labels?.["app.kubernetes.io/component"] ?? "",
+          )
+        );
+        if (!stale.length) return "nothing to prune";
+        await deleteInWaves(o.kube, stale, dryRun, deadline, ctx);
+        report.pruned.push(...stale.map(objectId));
+        if (o.diff) {
+          for (const x of stale) {
+            report.diffs.push(
+              createTwoFilesPatch(
+                objectId(x),
+                "/dev/null",
+                stringify(normalized(x)),
+                "",
+                "live",
+                "pruned",
+              ),
+            );
+          }
+        }
+        return `${dryRun ? "would delete" : "deleted"} ${stale.map(objectId).join(", ")}`;
+      },
+    });
+  }
+  return steps;
+}
+
+/**
+ * Deletes objects in reverse wave order (foreground propagation: a Deployment is gone only once
+ * its pods are), waiting for each wave to be gone before the next. Namespaces go last.
+ */
+export async function deleteInWaves(
+  kube: Kube,
+  objects: readonly KubernetesObject[],
+  dryRun: boolean,
+  deadline: Deadline,
+  ctx: StepContext,
+): Promise<void> {
+  const byWave = groupBy(objects, (x) => (x.kind === "Namespace" ? "namespaces" : waveOf(x)));
+  const order = [...[...WAVE_ORDER].reverse(), "namespaces"];
+  for (const wave of order) {
+    const objs = byWave.get(wave);
+    if (!objs?.length) continue;
+    ctx.progress(`deleting ${objs.length} objects (${wave})`);
+    await Promise.all(
+      objs.map((x) =>
+        kube.rest.delete(x as Rendered, { propagationPolicy: "Foreground", dryRun }).catch(
+          (err) => {
+            throw new CncfdemoError(`Cannot delete ${objectId(x)}: ${errorMessage(err)}`, {
+              cause: err,
+            });
+          },
+        )
+      ),
+    );
+    if (dryRun) continue;
+    const groups = groupBy(objs, (x) => `${x.apiVersion}|${x.kind}|${x.metadata?.namespace ?? ""}`);
+    await Promise.all([...groups.values()].map((group) => {
+      const first = group[0]!;
+      const names = new Set(group.map((x) => x.metadata?.name));
+      return watchUntil<KubernetesObject>(
+        kube,
+        {
+          apiVersion: first.apiVersion!,
+          kind: first.kind!,
+          namespace: first.kind === "Namespace" ? undefined : first.metadata?.namespace,
+        },
+        (live) => !live.some((x) => names.has(x.metadata?.name)),
+        {
+          timeoutMs: deadline.left(),
+          describe: (live) =>
+            `Still there after ${formatDuration(deadline.totalMs)}: ${
+              live.filter((x) => names.has(x.metadata?.name)).map((x) =>
+                objectId({ ...x, kind: first.kind })
+              ).join(", ")
+            }`,
+          onChange: (live) =>
+            ctx.progress(
+              `${live.filter((x) => names.has(x.metadata?.name)).length} ${first.kind} left`,
+            ),
+        },
+      );
+    }));
+  }
+}
+
+export { Deadline };

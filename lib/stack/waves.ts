@@ -1,0 +1,69 @@
+/**
+ * The order the stack is applied in. Dependency waves, applied one after the other, each applied
+ * in parallel and waited for before the next: namespaces and priority classes → RBAC, config,
+ * secrets and services → MongoDB replica sets → their init Jobs → mongos → adding the shards →
+ * Countly and BOINC → autoscalers. Monitoring depends on nothing after the config wave, so it runs
+ * as its own track beside the application's waves.
+ */
+import type { KubernetesObject } from "@kubernetes/client-node";
+import { type Component, MONITORING } from "./components.ts";
+
+export const WAVES = {
+  foundation: "Namespaces and priority classes",
+  config: "RBAC, configuration, secrets and services",
+  mongo: "MongoDB replica sets",
+  "mongo-init": "Initiate the replica sets",
+  mongos: "mongos routers",
+  "mongo-shards": "Add the shards, create the Countly app",
+  apps: "Countly and BOINC",
+  autoscalers: "Autoscalers",
+  monitoring: "Prometheus, Pushgateway, node-exporter, Grafana",
+} as const;
+
+export type WaveId = keyof typeof WAVES;
+
+/** Waves before the tracks split. */
+export const COMMON_WAVES: readonly WaveId[] = ["foundation", "config"];
+/** The application track, in order. */
+export const APP_WAVES: readonly WaveId[] = [
+  "mongo",
+  "mongo-init",
+  "mongos",
+  "mongo-shards",
+  "apps",
+  "autoscalers",
+];
+/** The monitoring track. */
+export const MONITORING_WAVES: readonly WaveId[] = ["monitoring"];
+/** All waves in apply order (the tracks flattened); teardown goes in reverse. */
+export const WAVE_ORDER: readonly WaveId[] = [...COMMON_WAVES, ...APP_WAVES, ...MONITORING_WAVES];
+
+const WORKLOADS = new Set(["Deployment", "StatefulSet", "DaemonSet", "Job", "CronJob", "Pod"]);
+
+/** The wave an object belongs to: its `cncfdemo.io/wave` annotation, else by kind and component. */
+export function waveOf(obj: KubernetesObject): WaveId {
+  const explicit = obj.metadata?.annotations?.["cncfdemo.io/wave"];
+  if (explicit && explicit in WAVES) return explicit as WaveId;
+  const component = obj.metadata?.labels?.["app.kubernetes.io/component"] as Component | undefined;
+  switch (obj.kind) {
+    case "Namespace":
+    case "PriorityClass":
+    case "CustomResourceDefinition":
+      return "foundation";
+    case "HorizontalPodAutoscaler":
+      return component && MONITORING.has(component) ? "monitoring" : "autoscalers";
+  }
+  if (!WORKLOADS.has(obj.kind ?? "")) return "config";
+  if (component && MONITORING.has(component)) return "monitoring";
+  switch (component) {
+    case "mongo-config":
+    case "mongo-shard":
+      return "mongo";
+    case "mongos":
+      return "mongos";
+    case "mongo-init":
+      return "mongo-init";
+    default:
+      return "apps";
+  }
+}
