@@ -21,8 +21,13 @@ export interface TaskResult {
 
 const ROOT = new URL("../../", import.meta.url).pathname;
 
+export interface SandboxOptions {
+  /** Extra environment for every task run (e.g. AWS_ENDPOINT_URL of a test moto_server). */
+  env?: Record<string, string>;
+}
+
 /** A fresh sandbox; call `cleanup()` when done. */
-export async function sandbox(): Promise<Sandbox> {
+export async function sandbox(options: SandboxOptions = {}): Promise<Sandbox> {
   const dir = await Deno.makeTempDir({ prefix: "cncfdemo-test-" });
   const kubeconfig = `${dir}/kube/config`;
   const env: Record<string, string> = {
@@ -31,6 +36,7 @@ export async function sandbox(): Promise<Sandbox> {
     CNCFDEMO_CACHE_DIR: cacheDir(),
     CI: "1",
     NO_COLOR: "1",
+    ...options.env,
   };
   return {
     dir,

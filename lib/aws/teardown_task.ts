@@ -1,0 +1,31 @@
+/**
+ * `teardown --provider aws` as one call for tasks/teardown.ts: resolve the region, check access,
+ * run the teardown steps and report the AWS API calls made.
+ */
+import { isVerbose, log } from "../log.ts";
+import { runSteps } from "../steps.ts";
+import { awsClients } from "./clients.ts";
+import { checkAwsAccess, resolveRegion } from "./flags.ts";
+import { awsTeardownSteps } from "./teardown.ts";
+
+export interface AwsTeardownInput {
+  name: string;
+  region?: string | undefined;
+  kubeconfig: string;
+  timeoutMs: number;
+}
+
+/** Deletes cluster `name` on AWS; throws (listing leftovers) when anything is still there. */
+export async function awsTeardown(i: AwsTeardownInput): Promise<void> {
+  const region = await resolveRegion(i.region);
+  const aws = awsClients({ region });
+  const started = performance.now();
+  try {
+    await checkAwsAccess(aws);
+    await runSteps(awsTeardownSteps({ ...i, clients: aws }));
+  } finally {
+    const secs = ((performance.now() - started) / 1000).toFixed(1);
+    log.info(`${aws.calls.summary()} in ${secs}s`);
+    if (isVerbose()) { for (const line of aws.calls.details()) log.info(`  ${line}`); }
+  }
+}

@@ -1,0 +1,119 @@
+/**
+ * bootstrap:aws — create (or converge) a kubeadm cluster on AWS: VPC, subnets in two zones,
+ * internet gateway, security groups, IAM roles, the private zone `<name>.k8s` with its DNS Lambda,
+ * launch templates and the masters/minions Auto Scaling groups, all tagged
+ * `KubernetesCluster=<name>`. Then waits for the API server and merges the context `aws-<name>`.
+ * Re-running converges; an interrupted run is completed by the next. Uses the standard AWS
+ * configuration (credential chain, AWS_PROFILE, AWS_REGION, AWS_ENDPOINT_URL).
+ * Test hook: CNCFDEMO_FAIL_AFTER_STEP=<step name> fails the run right after that step.
+ *
+ * Arguments: --name NAME, --region REGION, --masters 1, --minions N, --instance-type TYPE,
+ *            --image-id AMI, --api-cidr CIDR (required), --ssh-cidr CIDR, --no-wait, --dry-run,
+ *            --timeout DURATION, --kubeconfig FILE
+ * Example:   deno task bootstrap:aws --region eu-west-1 --api-cidr 203.0.113.7/32 --minions 3
+ */
+import { awsBootstrapSteps } from "../lib/aws/bootstrap.ts";
+import { awsPlan } from "../lib/aws/plan.ts";
+import { cidrFlag } from "../lib/aws/cidr.ts";
+import { awsClients } from "../lib/aws/clients.ts";
+import { checkAwsAccess, regionFlag, resolveRegion } from "../lib/aws/flags.ts";
+import { runMain, UsageError } from "../lib/errors.ts";
+import { type Command, flag, parseFlags } from "../lib/flags.ts";
+import { defaultKubeconfigPath } from "../lib/kube/client.ts";
+import { assertKubeconfigWritable } from "../lib/kube/kubeconfig.ts";
+import { isVerbose, log } from "../lib/log.ts";
+import { clusterNameFlag } from "../lib/providers/sim_flags.ts";
+import { runSteps } from "../lib/steps.ts";
+
+export const command: Command = {
+  name: "bootstrap:aws",
+  summary:
+    "Create or converge a kubeadm cluster on AWS (Auto Scaling groups, Route 53 dynamic DNS), tagged KubernetesCluster=<name>.",
+  examples: [
+    "deno task bootstrap:aws --region eu-west-1 --api-cidr 203.0.113.7/32",
+    "deno task bootstrap:aws --name demo --minions 5 --api-cidr 203.0.113.0/24 --ssh-cidr 203.0.113.7/32",
+    "deno task bootstrap:aws --api-cidr 203.0.113.7/32 --dry-run",
+  ],
+};
+
+export const flags = {
+  name: clusterNameFlag,
+  region: regionFlag,
+  masters: flag.int("Control-plane instances (one: HA control planes are not set up yet)", {
+    min: 1,
+    max: 1,
+    default: 1,
+  }),
+  minions: flag.int("Worker instances", { min: 0, max: 200, default: 3 }),
+  "instance-type": flag.string("EC2 instance type of the nodes", {
+    default: "t3.medium",
+    placeholder: "TYPE",
+    validate: (v) => /^[a-z][a-z0-9-]*\.[a-z0-9]+$/.test(v) ? undefined : "an instance type",
+    expected: "an EC2 instance type like t3.medium",
+  }),
+  "image-id": flag.string("Node image (default: the newest image made by deno task bake)", {
+    placeholder: "AMI",
+    validate: (v) => /^ami-[0-9a-f]{8,17}$/.test(v) ? undefined : "an AMI id",
+    expected: "an AMI id like ami-0123456789abcdef0",
+  }),
+  "api-cidr": cidrFlag("Who may reach the API server on port 6443 (required), e.g. your IP/32"),
+  "ssh-cidr": cidrFlag("Who may reach SSH on port 22 (default: SSH closed)"),
+  "no-wait": flag.boolean("Stop once the Auto Scaling groups exist (no wait, no kube context)"),
+  "dry-run": flag.boolean("Print the plan and exit: no AWS call is made"),
+  timeout: flag.duration("How long to wait for the cluster", { default: "20m" }),
+  kubeconfig: flag.string(
+    "Kubeconfig to merge the aws-<name> context into (default: $KUBECONFIG's first file, else ~/.kube/config)",
+    { placeholder: "FILE" },
+  ),
+};
+
+export async function main(args: string[]): Promise<void> {
+  const o = parseFlags(command, flags, args);
+  if (!o.apiCidr) {
+    throw new UsageError(
+      "Missing --api-cidr: say who may reach the API server, e.g. --api-cidr 203.0.113.7/32 (your public address)",
+    );
+  }
+  if (o.apiCidr === "0.0.0.0/0") {
+    log.warn("--api-cidr 0.0.0.0/0 opens the API server port to the whole internet");
+  }
+  const region = await resolveRegion(o.region);
+  const kubeconfig = o.kubeconfig ?? defaultKubeconfigPath();
+  const options = {
+    name: o.name,
+    masters: o.masters,
+    minions: o.minions,
+    instanceType: o.instanceType,
+    imageId: o.imageId,
+    apiCidr: o.apiCidr,
+    sshCidr: o.sshCidr,
+    wait: !o.noWait,
+    timeoutMs: o.timeout,
+    kubeconfig,
+    failAfterStep: Deno.env.get("CNCFDEMO_FAIL_AFTER_STEP") || undefined,
+  };
+  if (o.dryRun) {
+    for (const line of awsPlan(options, region)) log.out(line);
+    return;
+  }
+  if (options.wait) await assertKubeconfigWritable(kubeconfig);
+  const aws = awsClients({ region });
+  const started = performance.now();
+  try {
+    await checkAwsAccess(aws);
+    await runSteps(awsBootstrapSteps({ ...options, clients: aws }));
+  } finally {
+    const secs = ((performance.now() - started) / 1000).toFixed(1);
+    log.info(`${aws.calls.summary()} in ${secs}s`);
+    if (isVerbose()) { for (const line of aws.calls.details()) log.info(`  ${line}`); }
+  }
+  if (options.wait) {
+    log.info(`Cluster "${o.name}" is ready; context aws-${o.name} is current in ${kubeconfig}.`);
+    log.info(`  kubectl --context aws-${o.name} get nodes`);
+  } else {
+    log.info(`Cluster "${o.name}" is being created in ${region} (--no-wait).`);
+  }
+  log.info(`  deno task teardown --provider aws --name ${o.name} --region ${region}`);
+}
+
+if (import.meta.main) runMain(main);
