@@ -59,7 +59,7 @@ export function rolloutPlan(
         }`;
       },
     },
-    sequence(o.dryRun ? "Dry run in waves" : "Apply in waves", () => waves),
+    sequence(o.dryRun ? "Dry run" : "Apply in waves", () => waves),
   ];
 }
 

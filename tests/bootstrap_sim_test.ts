@@ -231,7 +231,10 @@ Deno.test("teardown without --provider is a usage error", async () => {
   try {
     const r = await sb.task("teardown.ts", []);
     assert.equal(r.code, 2);
-    assert.equal(r.stderr, "error: Nothing to tear down: pass --provider sim (see --help)\n");
+    assert.equal(
+      r.stderr,
+      "error: Nothing to tear down: pass --apps, or --provider sim|aws (see --help)\n",
+    );
   } finally {
     await sb.cleanup();
   }

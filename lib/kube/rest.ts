@@ -170,8 +170,11 @@ export class KubeRest {
   }
 
   /** Server-side apply with strict field validation; returns the object as stored (or as it would be). */
-  async apply<T extends KubernetesObject>(obj: T, o: ApplyOptions = {}): Promise<T> {
-    return await this.request<T>("PATCH", await this.path(obj as ObjectRef), {
+  async apply<R extends KubernetesObject = KubernetesObject>(
+    obj: ObjectRef,
+    o: ApplyOptions = {},
+  ): Promise<R> {
+    return await this.request<R>("PATCH", await this.path(obj), {
       query: {
         fieldManager: o.fieldManager ?? "cncfdemo",
         fieldValidation: "Strict",

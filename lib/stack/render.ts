@@ -12,6 +12,7 @@ import { UsageError } from "../errors.ts";
 import { configMapFromFiles } from "./configmap.ts";
 import { commonLabels, type Component, COMPONENTS, MONITORING } from "./components.ts";
 import { imageOf, type ImageRef, type Values } from "./values.ts";
+import { WAVE_ORDER, waveOf } from "./waves.ts";
 
 /** Secrets generated at rollout time (kept across runs by reading them back from the cluster). */
 export interface GeneratedSecrets {
@@ -31,7 +32,11 @@ export interface Rendered extends KubernetesObject {
   };
 }
 
-export const TEMPLATES_DIR = new URL("../../templates/", import.meta.url).pathname;
+/** The templates: `templates/` of this repository, or CNCFDEMO_TEMPLATES_DIR (template development). */
+export const TEMPLATES_DIR = (() => {
+  const dir = Deno.env.get("CNCFDEMO_TEMPLATES_DIR");
+  return dir ? dir.replace(/\/?$/, "/") : new URL("../../templates/", import.meta.url).pathname;
+})();
 
 const CLUSTER_SCOPED = new Set([
   "Namespace",
@@ -122,7 +127,7 @@ async function listDirs(dir: string): Promise<string[]> {
 
 /**
  * Renders the whole stack. Pure: the same values and secrets give the same objects, in a stable
- * order (component order, then file order).
+ * order: by wave (apply order), then component, then file.
  */
 export async function renderStack(
   values: Values,
@@ -195,5 +200,9 @@ export async function renderStack(
       objects.push(obj);
     }
   }
-  return objects;
+  // In apply order, as helm template prints by install order; stable within a wave.
+  const rank = (o: Rendered) => WAVE_ORDER.indexOf(waveOf(o));
+  return objects.map((o, i) => ({ o, i })).sort((a, b) => rank(a.o) - rank(b.o) || a.i - b.i).map((
+    x,
+  ) => x.o);
 }

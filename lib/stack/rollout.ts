@@ -252,62 +252,117 @@ export async function waitReady(
   }
 }
 
+function outcomeOf(
+  before: KubernetesObject | undefined,
+  after: KubernetesObject,
+  dryRun: boolean,
+): Outcome {
+  if (!before) return "created";
+  if (dryRun) {
+    return JSON.stringify(normalized(before)) === JSON.stringify(normalized(after))
+      ? "unchanged"
+      : "configured";
+  }
+  return after.metadata?.resourceVersion === before.metadata?.resourceVersion
+    ? "unchanged"
+    : "configured";
+}
+
+function diffOf(
+  id: string,
+  before: KubernetesObject | undefined,
+  after: KubernetesObject | undefined,
+): string {
+  return createTwoFilesPatch(
+    before ? id : "/dev/null",
+    after ? id : "/dev/null",
+    before ? stringify(normalized(before)) : "",
+    after ? stringify(normalized(after)) : "",
+    "live",
+    after ? "after apply" : "pruned",
+    { context: 3 },
+  );
+}
+
+/** Whether a dry run failed only because the object's namespace does not exist yet. */
+function inNewNamespace(obj: Rendered, err: unknown, live: LiveState): boolean {
+  const ns = obj.metadata.namespace;
+  return !!ns && err instanceof KubeApiError && err.status === 404 && !live.has(`Namespace ${ns}`);
+}
+
+interface Validation {
+  /** Objects whose namespace does not exist yet: checked once the namespaces are applied. */
+  deferred: Rendered[];
+  results: { obj: Rendered; outcome: Outcome; after?: KubernetesObject }[];
+}
+
+/**
+ * Server-side dry run of every object (strict field validation), in parallel. Every rejection is
+ * collected; the error names the first and counts the rest, so nothing is applied on bad input.
+ */
+async function validate(
+  kube: Kube,
+  objs: readonly Rendered[],
+  live: LiveState,
+): Promise<Validation> {
+  const v: Validation = { deferred: [], results: [] };
+  const errors: string[] = [];
+  await Promise.all(objs.map(async (obj) => {
+    const id = objectId(obj);
+    try {
+      const after = await kube.rest.apply(obj, { fieldManager: FIELD_MANAGER, dryRun: true });
+      v.results.push({ obj, outcome: outcomeOf(live.get(id), after, true), after });
+    } catch (err) {
+      if (inNewNamespace(obj, err, live)) v.deferred.push(obj);
+      else if (isImmutableJobError(obj, err)) v.results.push({ obj, outcome: "configured" });
+      else errors.push(`Cannot apply ${id}: ${errorMessage(err)}`);
+    }
+  }));
+  if (errors.length) {
+    errors.sort();
+    throw new CncfdemoError(
+      errors[0]! + (errors.length > 1 ? ` (and ${errors.length - 1} more rejected objects)` : ""),
+    );
+  }
+  return v;
+}
+
 /** Applies one object; says whether it was created, changed or left as it was. */
 async function applyOne(
   kube: Kube,
   obj: Rendered,
   live: LiveState,
-  dryRun: boolean,
   report: RolloutReport,
-  diff: boolean,
 ): Promise<Outcome> {
   const id = objectId(obj);
   const before = live.get(id);
   let after: KubernetesObject;
   try {
-    after = await kube.rest.apply(obj, { fieldManager: FIELD_MANAGER, dryRun });
+    after = await kube.rest.apply(obj, { fieldManager: FIELD_MANAGER });
   } catch (err) {
-    if (isImmutableJobError(obj, err) && !dryRun) {
-      // A Job's pod template cannot change: replace the Job (it is safe to run again).
-      await kube.rest.delete(obj, { propagationPolicy: "Foreground" });
-      await watchUntil(
-        kube,
-        {
-          apiVersion: obj.apiVersion,
-          kind: obj.kind,
-          namespace: obj.metadata.namespace,
-          fieldSelector: `metadata.name=${obj.metadata.name}`,
-        },
-        (os) => os.length === 0,
-        { timeoutMs: 60_000, describe: () => `${id} was not deleted within 60s` },
-      );
-      live.delete(id);
-      after = await kube.rest.apply(obj, { fieldManager: FIELD_MANAGER });
-    } else if (isImmutableJobError(obj, err)) {
-      return "configured"; // it would be replaced
-    } else {
+    if (!isImmutableJobError(obj, err)) {
       throw new CncfdemoError(`Cannot apply ${id}: ${errorMessage(err)}`, { cause: err });
     }
-  }
-  let outcome: Outcome;
-  if (!before) outcome = "created";
-  else if (dryRun) {
-    outcome = JSON.stringify(normalized(before)) === JSON.stringify(normalized(after))
-      ? "unchanged"
-      : "configured";
-  } else {outcome = after.metadata?.resourceVersion === before.metadata?.resourceVersion
-      ? "unchanged"
-      : "configured";}
-  report[outcome].push(id);
-  if (diff && outcome !== "unchanged") {
-    const a = before ? stringify(normalized(before)) : "";
-    const b = stringify(normalized(after));
-    report.diffs.push(
-      createTwoFilesPatch(before ? id : "/dev/null", id, a, b, "live", "after apply", {
-        context: 3,
-      }),
+    // A Job's pod template cannot change: replace the Job (every Job here is safe to run again).
+    await kube.rest.delete(obj, { propagationPolicy: "Foreground" });
+    await watchUntil(
+      kube,
+      {
+        apiVersion: obj.apiVersion,
+        kind: obj.kind,
+        namespace: obj.metadata.namespace,
+        fieldSelector: `metadata.name=${obj.metadata.name}`,
+      },
+      (os) => os.length === 0,
+      { timeoutMs: 60_000, describe: () => `${id} was not deleted within 60s` },
     );
+    live.delete(id);
+    after = await kube.rest.apply(obj, { fieldManager: FIELD_MANAGER });
+    report.configured.push(id);
+    return "configured";
   }
+  const outcome = outcomeOf(before, after, false);
+  report[outcome].push(id);
   return outcome;
 }
 
@@ -323,16 +378,19 @@ function summary(outcomes: Outcome[], dryRun: boolean): string {
   return parts.join(", ") || "nothing to apply";
 }
 
+/** Objects the rollout waits for: all but those marked `cncfdemo.io/wait: "false"` (background work). */
+function waitedFor(objs: readonly Rendered[]): Rendered[] {
+  return objs.filter((x) => x.metadata.annotations?.["cncfdemo.io/wait"] !== "false");
+}
+
 /** The steps of a rollout; `report` is filled as they run. */
 export function rolloutSteps(o: RolloutOptions, report: RolloutReport): (Step | StepGroup)[] {
   const dryRun = o.dryRun === true || o.diff === true;
   const deadline = new Deadline(o.timeoutMs);
   let live: LiveState = new Map();
+  let deferred: Rendered[] = [];
   const byWave = groupBy(o.objects, (obj) => waveOf(obj));
-  const servicesOf = (components: Set<string>) =>
-    o.objects.filter((s) =>
-      s.kind === "Service" && components.has(s.metadata.labels["app.kubernetes.io/component"]!)
-    );
+  const component = (x: Rendered) => x.metadata.labels["app.kubernetes.io/component"]!;
 
   const waveStep = (wave: WaveId): Step => ({
     name: WAVES[wave],
@@ -340,18 +398,19 @@ export function rolloutSteps(o: RolloutOptions, report: RolloutReport): (Step | 
       const objs = byWave.get(wave) ?? [];
       if (!objs.length) return "nothing to apply";
       ctx.progress(`applying ${objs.length} objects`);
-      const outcomes = await Promise.all(
-        objs.map((obj) => applyOne(o.kube, obj, live, dryRun, report, o.diff === true)),
+      const outcomes = await Promise.all(objs.map((obj) => applyOne(o.kube, obj, live, report)));
+      const waited = waitedFor(objs);
+      const components = new Set(waited.filter((x) => WAITED_KINDS.has(x.kind)).map(component));
+      const services = o.objects.filter((x) =>
+        x.kind === "Service" && components.has(component(x))
       );
-      if (!dryRun) {
-        const components = new Set(
-          objs.filter((x) => WAITED_KINDS.has(x.kind)).map((x) =>
-            x.metadata.labels["app.kubernetes.io/component"]!
-          ),
-        );
-        await waitReady(o.kube, objs, servicesOf(components), deadline, ctx);
+      await waitReady(o.kube, waited, services, deadline, ctx);
+      if (wave === "foundation" && deferred.length) {
+        ctx.progress(`validating ${deferred.length} objects in the new namespaces`);
+        await validate(o.kube, deferred, live);
       }
-      return summary(outcomes, dryRun);
+      const skipped = objs.length - waited.length;
+      return summary(outcomes, false) + (skipped ? ` (${skipped} background, not waited for)` : "");
     },
   });
 
@@ -363,12 +422,48 @@ export function rolloutSteps(o: RolloutOptions, report: RolloutReport): (Step | 
         return `${live.size} managed objects`;
       },
     },
-    ...COMMON_WAVES.map(waveStep),
-    parallel("Application and monitoring", [
-      sequence("Application", APP_WAVES.map(waveStep)),
-      sequence("Monitoring", MONITORING_WAVES.map(waveStep)),
-    ]),
+    {
+      name: `Validate ${o.objects.length} objects (server-side dry run)`,
+      async run() {
+        const v = await validate(o.kube, o.objects, live);
+        deferred = v.deferred;
+        if (dryRun) {
+          for (const r of v.results) {
+            report[r.outcome].push(objectId(r.obj));
+            if (o.diff && r.outcome !== "unchanged") {
+              report.diffs.push(
+                diffOf(objectId(r.obj), live.get(objectId(r.obj)), r.after ?? r.obj),
+              );
+            }
+          }
+          for (const d of deferred) {
+            report.created.push(objectId(d));
+            if (o.diff) report.diffs.push(diffOf(objectId(d), undefined, d));
+          }
+          return summary([
+            ...v.results.map((r) => r.outcome),
+            ...deferred.map(() => "created" as const),
+          ], true) +
+            (deferred.length
+              ? ` (${deferred.length} in new namespaces, checked when those exist)`
+              : "");
+        }
+        return `${v.results.length} accepted` +
+          (deferred.length
+            ? `, ${deferred.length} in new namespaces checked once those exist`
+            : "");
+      },
+    },
   ];
+  if (!dryRun) {
+    steps.push(
+      ...COMMON_WAVES.map(waveStep),
+      parallel("Application and monitoring", [
+        sequence("Application", APP_WAVES.map(waveStep)),
+        sequence("Monitoring", MONITORING_WAVES.map(waveStep)),
+      ]),
+    );
+  }
   if (o.prune !== false) {
     steps.push({
       name: "Prune objects no longer rendered",
@@ -383,20 +478,7 @@ export function rolloutSteps(o: RolloutOptions, report: RolloutReport): (Step | 
         if (!stale.length) return "nothing to prune";
         await deleteInWaves(o.kube, stale, dryRun, deadline, ctx);
         report.pruned.push(...stale.map(objectId));
-        if (o.diff) {
-          for (const x of stale) {
-            report.diffs.push(
-              createTwoFilesPatch(
-                objectId(x),
-                "/dev/null",
-                stringify(normalized(x)),
-                "",
-                "live",
-                "pruned",
-              ),
-            );
-          }
-        }
+        if (o.diff) { for (const x of stale) report.diffs.push(diffOf(objectId(x), x, undefined)); }
         return `${dryRun ? "would delete" : "deleted"} ${stale.map(objectId).join(", ")}`;
       },
     });

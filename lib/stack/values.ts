@@ -161,6 +161,10 @@ function describeValue(v: unknown): string {
 }
 
 function closest(word: string, options: string[]): string | undefined {
+  const prefixed = options.filter((o) =>
+    word.length >= 4 && o.toLowerCase().startsWith(word.toLowerCase())
+  );
+  if (prefixed.length === 1) return prefixed[0];
   const dist = (a: string, b: string) => {
     const d = Array.from({ length: a.length + 1 }, (_, i) => [i, ...Array(b.length).fill(0)]);
     for (let j = 1; j <= b.length; j++) d[0]![j] = j;
