@@ -1,3 +1,4 @@
+// deno-lint-ignore-file no-explicit-any
 import assert from "node:assert/strict";
 import { UsageError } from "../errors.ts";
 import { COMPONENTS } from "./components.ts";
@@ -27,7 +28,6 @@ Deno.test("render: every object carries the three labels, pod templates too", as
       o.metadata.name,
     );
     components.add(l["app.kubernetes.io/component"]!);
-    // deno-lint-ignore no-explicit-any
     const tpl = (o as any).spec?.template;
     if (tpl) {
       assert.equal(
@@ -48,16 +48,13 @@ Deno.test("render: ConfigMaps are autodetected from configmaps/<name>/ folders, 
   const countly = objects.find((o) =>
     o.kind === "ConfigMap" && o.metadata.name === "countly-config"
   );
-  // deno-lint-ignore no-explicit-any
   const data = (countly as any).data as Record<string, string>;
   assert.deepEqual(Object.keys(data).sort(), ["api.js", "frontend.js"]);
   assert.match(data["api.js"]!, /host: "mongos\.shop\.svc"/);
   assert.equal(countly?.metadata.namespace, "shop");
   const dashboards = objects.find((o) => o.metadata.name === "grafana-dashboards");
-  // deno-lint-ignore no-explicit-any
   const keys = Object.keys((dashboards as any).data).sort();
   assert.deepEqual(keys, ["boinc.json", "cluster.json", "countly.json"]);
-  // deno-lint-ignore no-explicit-any
   for (const k of keys) JSON.parse((dashboards as any).data[k]);
 });
 
@@ -82,13 +79,11 @@ Deno.test("render: values shape the stack (shards, replicas, storage, BOINC off)
     assert.ok(names.includes(n), n);
   }
   assert.ok(!names.some((n) => n.includes("boinc")));
-  // deno-lint-ignore no-explicit-any
   const sts = objects.find((o) =>
     o.kind === "StatefulSet" && o.metadata.name === "mongo-rs3"
   ) as any;
   assert.equal(sts.spec.volumeClaimTemplates, undefined);
   assert.deepEqual(sts.spec.template.spec.volumes, [{ name: "data", emptyDir: {} }]);
-  // deno-lint-ignore no-explicit-any
   const shards = objects.find((o) => o.metadata.name === "mongo-add-shards") as any;
   const env = shards.spec.template.spec.containers[0].env;
   assert.equal(env[0].value.split(",").length, 3);
