@@ -99,8 +99,8 @@ export async function main(args: string[]): Promise<void> {
   if (options.wait) await assertKubeconfigWritable(kubeconfig);
   const aws = awsClients({ region });
   const started = performance.now();
+  await checkAwsAccess(aws); // one line when credentials or the endpoint are missing
   try {
-    await checkAwsAccess(aws);
     await runSteps(awsBootstrapSteps({ ...options, clients: aws }));
   } finally {
     const secs = ((performance.now() - started) / 1000).toFixed(1);

@@ -20,8 +20,8 @@ export async function awsTeardown(i: AwsTeardownInput): Promise<void> {
   const region = await resolveRegion(i.region);
   const aws = awsClients({ region });
   const started = performance.now();
+  await checkAwsAccess(aws); // one line when credentials or the endpoint are missing
   try {
-    await checkAwsAccess(aws);
     await runSteps(awsTeardownSteps({ ...i, clients: aws }));
   } finally {
     const secs = ((performance.now() - started) / 1000).toFixed(1);
