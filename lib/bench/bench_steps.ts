@@ -72,6 +72,24 @@ export interface BenchOutcome {
   htmlPath?: string;
 }
 
+/**
+ * The short in-cluster benchmark `deno task demo` ends with: 10 s, one generator, 16 connections,
+ * against Countly's write API, results in `results/`. Ask {@link canRunContainers} first.
+ */
+export function demoBenchOptions(kube: KubeTarget, resultsDir = "results"): BenchOptions {
+  return {
+    local: false,
+    timeMs: 10_000,
+    connections: 16,
+    threads: 2,
+    parallelism: 1,
+    requestTimeoutMs: 2_000,
+    statusCounts: false,
+    resultsDir,
+    kube,
+  };
+}
+
 /** Checks option combinations that flag parsing alone cannot; throws a one-line UsageError. */
 export function validateBenchOptions(o: BenchOptions): void {
   if (o.local && !o.url) {

@@ -64,11 +64,11 @@ async function start(
   return { url, port: Number(new URL(url).port), stop };
 }
 
-/** nginx serving `GET /` → 200 "hello", anything else → 404. */
-export async function startNginx(): Promise<Server> {
+/** nginx (`workers` worker processes) serving `GET /` → 200 "hello", anything else → 404. */
+export async function startNginx(workers = 2): Promise<Server> {
   const port = freePort();
   const dir = await Deno.makeTempDir({ prefix: "cncfdemo-nginx-" });
-  const conf = `worker_processes 2;
+  const conf = `worker_processes ${workers};
 pid ${dir}/nginx.pid;
 error_log ${dir}/error.log warn;
 daemon off;

@@ -1,0 +1,106 @@
+// deno-lint-ignore-file no-console
+/**
+ * Benchmark of the benchmark: `deno task bench --local` against raw `wrk` (no script) with the
+ * same duration, connections and threads on the same target (nginx on 127.0.0.1, started here),
+ * alternating runs. Throughput is what each reports: bench's result file `rps`, wrk's
+ * "Requests/sec". Prints every pair, and the ratio bench / raw (median of the pairs, and of the
+ * totals). Not a test: no assertion on time. The target ratio is within 1%.
+ *
+ * Arguments: --rounds N (default 5), --time 10s, --connections 64, --threads 2, --url URL
+ *            (default: an nginx started here with --nginx-workers N, default 1: on a small
+ *            machine, keep nginx + wrk within the CPUs, or the noise drowns the ratio)
+ * Example:   deno task bench:wrk --rounds 5 --time 10s
+ */
+import { parseArgs } from "node:util";
+import { run } from "../../lib/process.ts";
+import { startNginx } from "../support/bench_servers.ts";
+import { sandbox } from "../support/env.ts";
+
+const { values } = parseArgs({
+  options: {
+    rounds: { type: "string", default: "5" },
+    time: { type: "string", default: "10s" },
+    connections: { type: "string", default: "64" },
+    threads: { type: "string", default: "2" },
+    url: { type: "string" },
+    "nginx-workers": { type: "string", default: "1" },
+  },
+});
+const rounds = Number(values.rounds);
+const nginx = values.url ? undefined : await startNginx(Number(values["nginx-workers"]));
+const url = values.url ?? nginx!.url;
+const sb = await sandbox();
+
+async function ours(): Promise<number> {
+  const r = await sb.task("bench.ts", [
+    "--local",
+    "--url",
+    url,
+    "--time",
+    values.time!,
+    "--connections",
+    values.connections!,
+    "--threads",
+    values.threads!,
+    "--results-dir",
+    `${sb.dir}/results`,
+  ]);
+  if (r.code !== 0) throw new Error(`bench failed: ${r.stderr}`);
+  return JSON.parse(await Deno.readTextFile(r.stdout.trim())).rps;
+}
+
+async function raw(): Promise<number> {
+  const r = await run("wrk", [
+    "--threads",
+    values.threads!,
+    "--connections",
+    values.connections!,
+    "--duration",
+    values.time!,
+    url,
+  ]);
+  const m = /Requests\/sec:\s+([\d.]+)/.exec(r.stdout);
+  if (!m) throw new Error(`no Requests/sec in wrk's output: ${r.stdout}`);
+  return Number(m[1]);
+}
+
+const median = (xs: number[]) => {
+  const s = [...xs].sort((a, b) => a - b);
+  const mid = Math.floor(s.length / 2);
+  return s.length % 2 ? s[mid]! : (s[mid - 1]! + s[mid]!) / 2;
+};
+
+try {
+  console.log(
+    `target ${url}; ${rounds} rounds of ${values.time} with ${values.connections} connections, ${values.threads} threads; alternating (order swapped every round)`,
+  );
+  const pairs: { ours: number; raw: number }[] = [];
+  for (let i = 0; i < rounds; i++) {
+    // Alternate which goes first, so drift over time hits both sides alike.
+    let a: number, b: number;
+    if (i % 2 === 0) {
+      a = await ours();
+      b = await raw();
+    } else {
+      b = await raw();
+      a = await ours();
+    }
+    pairs.push({ ours: a, raw: b });
+    console.log(
+      `round ${i + 1}: bench --local ${a.toFixed(0)} req/s, raw wrk ${b.toFixed(0)} req/s, ratio ${
+        (a / b).toFixed(4)
+      }`,
+    );
+  }
+  const sumOurs = pairs.reduce((s, p) => s + p.ours, 0);
+  const sumRaw = pairs.reduce((s, p) => s + p.raw, 0);
+  console.log(
+    `ratio bench/raw: median of pairs ${median(pairs.map((p) => p.ours / p.raw)).toFixed(4)}, ` +
+      `of totals ${(sumOurs / sumRaw).toFixed(4)} (median req/s: bench ${
+        median(pairs.map((p) => p.ours)).toFixed(0)
+      }, raw ${median(pairs.map((p) => p.raw)).toFixed(0)})`,
+  );
+} finally {
+  await sb.cleanup();
+  await nginx?.stop();
+}
