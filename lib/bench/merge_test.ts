@@ -64,3 +64,31 @@ Deno.test("mergeGenerators: a generator without samples leaves min/max to the ot
   assert.equal(m.latency_ms.max, 0.007);
   assert.equal(m.generators[0]!.latency_ms.p50, null);
 });
+
+Deno.test("resultJson keeps histograms on one line and round-trips", async () => {
+  const { buildResult, resultJson } = await import("./result.ts");
+  const merged = mergeGenerators([gen("g0", 1_000_000, 3, [[5, 1], [9, 2]])]);
+  const r = buildResult({
+    id: "x",
+    startedAt: new Date(0),
+    endedAt: new Date(1000),
+    model: "local",
+    target: "http://x/",
+    params: {
+      duration_s: 1,
+      connections: 1,
+      threads: 1,
+      parallelism: 1,
+      request_timeout_s: 2,
+      status_counts: false,
+    },
+    merged,
+    cluster: null,
+    host: null,
+    wrkVersion: null,
+    pushgateway: null,
+  });
+  const text = resultJson(r);
+  assert.ok(text.includes('"histogram": [[5,1],[9,2]]'));
+  assert.deepEqual(JSON.parse(text), JSON.parse(JSON.stringify(r)));
+});

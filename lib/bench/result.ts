@@ -103,9 +103,20 @@ export function buildResult(i: ResultInputs): BenchResult {
   };
 }
 
-/** The result as JSON: one line per histogram pair and generator field stays readable. */
+/** The result as indented JSON, each histogram kept on one line (they hold thousands of pairs). */
 export function resultJson(r: BenchResult): string {
-  return JSON.stringify(r, null, 1) + "\n";
+  const marked = {
+    ...r,
+    histogram: "@@histogram@@",
+    generators: r.generators.map((g, i) => ({ ...g, histogram: `@@histogram-${i}@@` })),
+  };
+  return JSON.stringify(marked, null, 1)
+    .replace('"@@histogram@@"', () => JSON.stringify(r.histogram))
+    .replace(
+      /"@@histogram-(\d+)@@"/g,
+      (_, i) => JSON.stringify(r.generators[Number(i)]!.histogram),
+    ) +
+    "\n";
 }
 
 /** Writes `<dir>/<id>.json` atomically; returns the path. */
