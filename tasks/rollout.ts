@@ -13,7 +13,7 @@ import { connectKube } from "../lib/kube/client.ts";
 import { kubeFlags } from "../lib/kube/flags.ts";
 import { log } from "../lib/log.ts";
 import { checkCluster, checkTemplates, renderForCluster } from "../lib/stack/plan.ts";
-import { emptyReport, type RolloutReport, rolloutSteps } from "../lib/stack/rollout.ts";
+import { emptyReport, plural, type RolloutReport, rolloutSteps } from "../lib/stack/rollout.ts";
 import { resolveValues, type Values } from "../lib/stack/values.ts";
 import { valuesFlags } from "../lib/stack/values_flags.ts";
 import { runSteps, sequence, type Step, type StepGroup } from "../lib/steps.ts";
@@ -54,7 +54,7 @@ export function rolloutPlan(
         await checkCluster(kube(), values);
         const { objects, reusedSecrets } = await renderForCluster(kube(), values);
         waves = rolloutSteps({ kube: kube(), objects, ...o }, report);
-        return `${objects.length} objects${
+        return `${plural(objects.length, "object")}${
           reusedSecrets ? `, ${reusedSecrets} generated secrets reused` : ""
         }`;
       },

@@ -7,6 +7,7 @@
  */
 import type { KubernetesObject } from "@kubernetes/client-node";
 import { createTwoFilesPatch } from "diff";
+import { isDeepStrictEqual } from "node:util";
 import { stringify } from "yaml";
 import { CncfdemoError, errorMessage, TimeoutError } from "../errors.ts";
 import { formatDuration } from "../duration.ts";
@@ -252,20 +253,14 @@ export async function waitReady(
   }
 }
 
-function outcomeOf(
-  before: KubernetesObject | undefined,
-  after: KubernetesObject,
-  dryRun: boolean,
-): Outcome {
+/**
+ * Whether an apply created, changed or left an object: its content is compared without status
+ * and server-owned metadata, so a controller writing status meanwhile (which bumps the
+ * resourceVersion) is not mistaken for a change of ours.
+ */
+function outcomeOf(before: KubernetesObject | undefined, after: KubernetesObject): Outcome {
   if (!before) return "created";
-  if (dryRun) {
-    return JSON.stringify(normalized(before)) === JSON.stringify(normalized(after))
-      ? "unchanged"
-      : "configured";
-  }
-  return after.metadata?.resourceVersion === before.metadata?.resourceVersion
-    ? "unchanged"
-    : "configured";
+  return isDeepStrictEqual(normalized(before), normalized(after)) ? "unchanged" : "configured";
 }
 
 function diffOf(
@@ -276,8 +271,8 @@ function diffOf(
   return createTwoFilesPatch(
     before ? id : "/dev/null",
     after ? id : "/dev/null",
-    before ? stringify(normalized(before)) : "",
-    after ? stringify(normalized(after)) : "",
+    before ? stringify(normalized(before), { sortMapEntries: true }) : "",
+    after ? stringify(normalized(after), { sortMapEntries: true }) : "",
     "live",
     after ? "after apply" : "pruned",
     { context: 3 },
@@ -311,7 +306,7 @@ async function validate(
     const id = objectId(obj);
     try {
       const after = await kube.rest.apply(obj, { fieldManager: FIELD_MANAGER, dryRun: true });
-      v.results.push({ obj, outcome: outcomeOf(live.get(id), after, true), after });
+      v.results.push({ obj, outcome: outcomeOf(live.get(id), after), after });
     } catch (err) {
       if (inNewNamespace(obj, err, live)) v.deferred.push(obj);
       else if (isImmutableJobError(obj, err)) v.results.push({ obj, outcome: "configured" });
@@ -361,9 +356,14 @@ async function applyOne(
     report.configured.push(id);
     return "configured";
   }
-  const outcome = outcomeOf(before, after, false);
+  const outcome = outcomeOf(before, after);
   report[outcome].push(id);
   return outcome;
+}
+
+/** `1 object`, `2 objects`. */
+export function plural(n: number, word: string): string {
+  return `${n} ${word}${n === 1 ? "" : "s"}`;
 }
 
 function summary(outcomes: Outcome[], dryRun: boolean): string {
@@ -397,7 +397,7 @@ export function rolloutSteps(o: RolloutOptions, report: RolloutReport): (Step | 
     async run(ctx) {
       const objs = byWave.get(wave) ?? [];
       if (!objs.length) return "nothing to apply";
-      ctx.progress(`applying ${objs.length} objects`);
+      ctx.progress(`applying ${plural(objs.length, "object")}`);
       const outcomes = await Promise.all(objs.map((obj) => applyOne(o.kube, obj, live, report)));
       const waited = waitedFor(objs);
       const components = new Set(waited.filter((x) => WAITED_KINDS.has(x.kind)).map(component));
@@ -405,6 +405,18 @@ export function rolloutSteps(o: RolloutOptions, report: RolloutReport): (Step | 
         x.kind === "Service" && components.has(component(x))
       );
       await waitReady(o.kube, waited, services, deadline, ctx);
+      if (wave === "autoscalers") {
+        // An autoscaler may have just changed its target's replica count: wait for the target too.
+        const targets = waited.flatMap((hpa) => {
+          const ref = (hpa as { spec?: { scaleTargetRef?: { kind?: string; name?: string } } }).spec
+            ?.scaleTargetRef;
+          return o.objects.filter((x) =>
+            x.kind === ref?.kind && x.metadata.name === ref?.name &&
+            x.metadata.namespace === hpa.metadata.namespace
+          );
+        });
+        await waitReady(o.kube, targets, [], deadline, ctx);
+      }
       if (wave === "foundation" && deferred.length) {
         ctx.progress(`validating ${deferred.length} objects in the new namespaces`);
         await validate(o.kube, deferred, live);
@@ -423,7 +435,7 @@ export function rolloutSteps(o: RolloutOptions, report: RolloutReport): (Step | 
       },
     },
     {
-      name: `Validate ${o.objects.length} objects (server-side dry run)`,
+      name: `Validate ${plural(o.objects.length, "object")} (server-side dry run)`,
       async run() {
         const v = await validate(o.kube, o.objects, live);
         deferred = v.deferred;
@@ -502,7 +514,7 @@ export async function deleteInWaves(
   for (const wave of order) {
     const objs = byWave.get(wave);
     if (!objs?.length) continue;
-    ctx.progress(`deleting ${objs.length} objects (${wave})`);
+    ctx.progress(`deleting ${plural(objs.length, "object")} (${wave})`);
     await Promise.all(
       objs.map((x) =>
         kube.rest.delete(x as Rendered, { propagationPolicy: "Foreground", dryRun }).catch(

@@ -160,11 +160,15 @@ function describeValue(v: unknown): string {
   return typeof v === "string" ? `"${v}"` : typeof v === "object" ? typeName(v) : String(v);
 }
 
-function closest(word: string, options: string[]): string | undefined {
-  const prefixed = options.filter((o) =>
-    word.length >= 4 && o.toLowerCase().startsWith(word.toLowerCase())
-  );
-  if (prefixed.length === 1) return prefixed[0];
+/** Likely intended keys for a mistyped one: by prefix or substring, else by edit distance. */
+function closest(word: string, options: string[]): string[] {
+  const w = word.toLowerCase();
+  if (w.length >= 4) {
+    const prefixed = options.filter((o) => o.toLowerCase().startsWith(w));
+    if (prefixed.length >= 1 && prefixed.length <= 3) return prefixed;
+    const containing = options.filter((o) => o.toLowerCase().includes(w));
+    if (containing.length >= 1 && containing.length <= 3) return containing;
+  }
   const dist = (a: string, b: string) => {
     const d = Array.from({ length: a.length + 1 }, (_, i) => [i, ...Array(b.length).fill(0)]);
     for (let j = 1; j <= b.length; j++) d[0]![j] = j;
@@ -180,10 +184,8 @@ function closest(word: string, options: string[]): string | undefined {
     return d[a.length]![b.length]!;
   };
   const best =
-    options.map((o) => [o, dist(word.toLowerCase(), o.toLowerCase())] as const).sort((a, b) =>
-      a[1] - b[1]
-    )[0];
-  return best && best[1] <= Math.max(2, Math.floor(word.length / 3)) ? best[0] : undefined;
+    options.map((o) => [o, dist(w, o.toLowerCase())] as const).sort((a, b) => a[1] - b[1])[0];
+  return best && best[1] <= Math.max(2, Math.floor(word.length / 3)) ? [best[0]] : [];
 }
 
 type Where = (path: string[]) => string;
@@ -207,12 +209,12 @@ function mergeChecked(
     const p = [...path, key];
     const name = p.join(".");
     if (!(key in base)) {
-      const hint = closest(key, Object.keys(base));
+      const hints = closest(key, Object.keys(base)).map((h) => [...path, h].join("."));
       throw new UsageError(
-        `Unknown value ${name}${where(p)}${
-          hint
-            ? `: did you mean ${[...path, hint].join(".")}?`
-            : `: known keys here are ${Object.keys(base).join(", ")}`
+        `Unknown value ${name}${where(p)}: ${
+          hints.length
+            ? `did you mean ${hints.join(" or ")}?`
+            : `known keys here are ${Object.keys(base).join(", ")}`
         }`,
       );
     }
