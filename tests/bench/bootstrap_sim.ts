@@ -96,7 +96,9 @@ const median = (xs: number[]) => [...xs].sort((a, b) => a - b)[Math.floor(xs.len
 const s = (ms: number) => `${(ms / 1000).toFixed(2)}s`;
 
 console.log(`bootstrap:sim (warm) vs raw kwokctl + kubectl wait, ${runs} alternating runs each`);
-console.log("nodes | bootstrap:sim (median, runs)           | raw (median, runs)                     | ratio");
+console.log(
+  "nodes | bootstrap:sim (median, runs)           | raw (median, runs)                     | ratio",
+);
 for (const n of sizes) {
   const a: number[] = [];
   const b: number[] = [];
@@ -105,8 +107,8 @@ for (const n of sizes) {
     b.push(await raw(n));
   }
   console.log(
-    `${String(n).padStart(5)} | ${s(median(a)).padStart(7)} (${a.map(s).join(", ")}) | ${s(median(b)).padStart(7)} (${
-      b.map(s).join(", ")
-    }) | ${(median(a) / median(b)).toFixed(2)}`,
+    `${String(n).padStart(5)} | ${s(median(a)).padStart(7)} (${a.map(s).join(", ")}) | ${
+      s(median(b)).padStart(7)
+    } (${b.map(s).join(", ")}) | ${(median(a) / median(b)).toFixed(2)}`,
   );
 }
