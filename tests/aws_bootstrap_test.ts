@@ -6,6 +6,12 @@
  */
 import assert from "node:assert/strict";
 import { CreateSubnetCommand, DeleteSubnetCommand, DescribeVpcsCommand } from "@aws-sdk/client-ec2";
+import {
+  GetFunctionCommand,
+  UpdateFunctionCodeCommand,
+  UpdateFunctionConfigurationCommand,
+} from "@aws-sdk/client-lambda";
+import { zipSync } from "fflate";
 import { countByType, inventory } from "../lib/aws/inventory.ts";
 import { census, empty, expectedAfterBootstrap } from "./support/aws_census.ts";
 import { moto } from "./support/moto.ts";
@@ -61,7 +67,7 @@ Deno.test("bootstrap:aws --no-wait creates the inventory, a second run creates n
     const second = await sb.task("bootstrap_aws.ts", [...args, "--verbose"]);
     assert.equal(second.code, 0, second.stderr);
     const writes = [...operations(second.stderr).keys()].filter((op) =>
-      /\.(Create|Put|Allocate|Authorize|Revoke|Attach|Associate|Modify|Update|Add|Replace|Delete)/
+      /\.(Create|Put|Allocate|Authorize|Revoke|Attach|Associate|Modify|Update|Add|Replace|Delete|Change|Run|Terminate)/
         .test(op)
     );
     assert.deepEqual(writes, [], `the second run wrote: ${writes.join(", ")}`);
@@ -96,6 +102,22 @@ Deno.test("bootstrap:aws converges a changed --api-cidr, --ssh-cidr and --minion
       (await sb.task("bootstrap_aws.ts", [...base, "--api-cidr", "198.51.100.7/32"])).code,
       0,
     );
+    // Someone edited the Lambda by hand: code and configuration are put back.
+    const aws0 = m.clients();
+    await aws0.lambda.send(
+      new UpdateFunctionCodeCommand({
+        FunctionName: `cncfdemo-${NAME}-dns`,
+        ZipFile: zipSync({
+          "index.mjs": new TextEncoder().encode("export const handler = () => 1;"),
+        }),
+      }),
+    );
+    await aws0.lambda.send(
+      new UpdateFunctionConfigurationCommand({
+        FunctionName: `cncfdemo-${NAME}-dns`,
+        Environment: { Variables: { ZONE_ID: "nope" } },
+      }),
+    );
     const changed = await sb.task("bootstrap_aws.ts", [
       ...base,
       "--api-cidr",
@@ -108,6 +130,14 @@ Deno.test("bootstrap:aws converges a changed --api-cidr, --ssh-cidr and --minion
     assert.equal(changed.code, 0, changed.stderr);
     assert.match(changed.stderr, /Security groups .*updated/);
     assert.match(changed.stderr, /Auto Scaling groups .*minions 1: updated/);
+    assert.match(
+      changed.stderr,
+      /DNS Lambda and EventBridge rule .*updated the code, updated the configuration/,
+    );
+    const fn = await aws0.lambda.send(
+      new GetFunctionCommand({ FunctionName: `cncfdemo-${NAME}-dns` }),
+    );
+    assert.equal(fn.Configuration?.Environment?.Variables?.CLUSTER, NAME);
     const aws = m.clients();
     assert.deepEqual(await census(aws), expectedAfterBootstrap(1));
     const down = await sb.task("teardown.ts", ["--provider", "aws", "--name", NAME]);

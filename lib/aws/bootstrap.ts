@@ -71,6 +71,7 @@ import {
   AddPermissionCommand,
   CreateFunctionCommand,
   GetFunctionCommand,
+  GetFunctionConfigurationCommand,
   GetPolicyCommand,
   UpdateFunctionCodeCommand,
   UpdateFunctionConfigurationCommand,
@@ -80,6 +81,7 @@ import {
   CreateHostedZoneCommand,
   ListHostedZonesByNameCommand,
   ListResourceRecordSetsCommand,
+  ListTagsForResourceCommand,
 } from "@aws-sdk/client-route-53";
 import {
   GetParameterCommand,
@@ -641,13 +643,23 @@ export function awsBootstrapSteps(
       s.zoneId = made.HostedZone!.Id!.replace("/hostedzone/", "");
       detail = "created";
     }
-    await aws.route53.send(
-      new ChangeTagsForResourceCommand({
-        ResourceType: "hostedzone",
-        ResourceId: s.zoneId,
-        AddTags: tags(),
-      }),
+    // Tagged after creation (CreateHostedZone takes no tags): check, so an interrupted run is completed.
+    const have = await aws.route53.send(
+      new ListTagsForResourceCommand({ ResourceType: "hostedzone", ResourceId: s.zoneId }),
     );
+    const tagged = have.ResourceTagSet?.Tags?.some((t) =>
+      t.Key === CLUSTER_TAG && t.Value === o.name
+    );
+    if (!tagged) {
+      await aws.route53.send(
+        new ChangeTagsForResourceCommand({
+          ResourceType: "hostedzone",
+          ResourceId: s.zoneId,
+          AddTags: tags(),
+        }),
+      );
+      if (detail === "exists") detail = "tagged";
+    }
     return `${s.zoneId} ${detail}`;
   });
 
@@ -846,6 +858,21 @@ export function awsBootstrapSteps(
           new UpdateFunctionCodeCommand({ FunctionName: n.function, ZipFile: pkg.zip }),
         );
         parts.push("updated the code");
+        // Lambda refuses another update while this one is in progress.
+        await pollUntil(async () => {
+          const c = await aws.lambda.send(
+            new GetFunctionConfigurationCommand({ FunctionName: n.function }),
+          );
+          if (c.LastUpdateStatus === "Failed") {
+            throw new CncfdemoError(`Updating ${n.function} failed: ${c.LastUpdateStatusReason}`);
+          }
+          return c.LastUpdateStatus !== "InProgress";
+        }, {
+          timeoutMs: Math.min(o.timeoutMs, 120_000),
+          intervalMs: 500,
+          maxIntervalMs: 5_000,
+          describe: () => `The code update of ${n.function} did not finish in time`,
+        });
       }
       if (JSON.stringify(fn.env ?? {}) !== JSON.stringify(env)) {
         await aws.lambda.send(
