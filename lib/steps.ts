@@ -37,7 +37,9 @@ export type StepGroup =
   | { readonly name: string; readonly parallel: readonly (Step | StepGroup)[] }
   | {
     readonly name: string;
-    readonly sequence: readonly (Step | StepGroup)[] | (() => readonly (Step | StepGroup)[]);
+    readonly sequence:
+      | readonly (Step | StepGroup)[]
+      | (() => readonly (Step | StepGroup)[] | Promise<readonly (Step | StepGroup)[]>);
   };
 
 /** What the timeline records of each step. */
@@ -72,7 +74,9 @@ export function parallel(name: string, steps: readonly (Step | StepGroup)[]): St
 /** Groups steps to run one after the other under one name (e.g. a track inside a parallel group). */
 export function sequence(
   name: string,
-  steps: readonly (Step | StepGroup)[] | (() => readonly (Step | StepGroup)[]),
+  steps:
+    | readonly (Step | StepGroup)[]
+    | (() => readonly (Step | StepGroup)[] | Promise<readonly (Step | StepGroup)[]>),
 ): StepGroup {
   return { name, sequence: steps };
 }
@@ -137,7 +141,7 @@ export async function runSteps(
         const failed = results.find((r): r is PromiseRejectedResult => r.status === "rejected");
         if (failed) throw failed.reason;
       } else if ("sequence" in s) {
-        const children = typeof s.sequence === "function" ? s.sequence() : s.sequence;
+        const children = typeof s.sequence === "function" ? await s.sequence() : s.sequence;
         for (const c of children) await runOne(c, depth + 1, record.children);
       } else {
         detail = await s.run(ctx);

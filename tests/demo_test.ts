@@ -1,0 +1,31 @@
+/** `deno task demo` end to end on a simulated cluster: bootstrap, rollout, the bench skipped with its reason. */
+import assert from "node:assert/strict";
+import { sandbox } from "./support/env.ts";
+
+Deno.test("demo: bootstrap, rollout, benchmark skipped on simulated nodes with the reason", async () => {
+  const sb = await sandbox();
+  const name = `demo-${crypto.randomUUID().slice(0, 6)}`;
+  try {
+    const r = await sb.task("demo.ts", ["--name", name, "--nodes", "2"]);
+    assert.equal(r.code, 0, r.stderr);
+    assert.match(r.stderr, /Rollout complete: 45 created, 0 configured, 0 pruned, 0 unchanged\./);
+    assert.match(
+      r.stderr,
+      /Benchmark skipped: context sim-demo-\w+ is a simulated cluster: its 2 nodes are simulated by kwok and run no containers\./,
+    );
+    assert.match(r.stderr, /Grafana: .* port-forward svc\/grafana 3000/);
+    assert.match(
+      r.stderr,
+      new RegExp(`Tear down: +deno task teardown --provider sim --name ${name}`),
+    );
+    // running the demo again converges: the same cluster, nothing changed
+    const again = await sb.task("demo.ts", ["--name", name, "--nodes", "2"]);
+    assert.equal(again.code, 0, again.stderr);
+    assert.match(again.stderr, /reused the existing cluster/);
+    assert.match(again.stderr, /Nothing changed: all 45 objects unchanged\./);
+  } finally {
+    const down = await sb.task("teardown.ts", ["--provider", "sim", "--name", name]);
+    await sb.cleanup();
+    assert.equal(down.code, 0, down.stderr);
+  }
+});
