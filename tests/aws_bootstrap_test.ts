@@ -5,7 +5,23 @@
  * cannot be deleted.
  */
 import assert from "node:assert/strict";
-import { CreateSubnetCommand, DeleteSubnetCommand, DescribeVpcsCommand } from "@aws-sdk/client-ec2";
+import {
+  CreateSecurityGroupCommand,
+  CreateSubnetCommand,
+  CreateVolumeCommand,
+  DeleteSubnetCommand,
+  DescribeSubnetsCommand,
+  DescribeVpcsCommand,
+} from "@aws-sdk/client-ec2";
+import {
+  CreateLoadBalancerCommand as CreateClassicLb,
+  DescribeLoadBalancersCommand as DescribeClassicLbs,
+} from "@aws-sdk/client-elastic-load-balancing";
+import {
+  CreateLoadBalancerCommand,
+  CreateTargetGroupCommand,
+  DescribeLoadBalancersCommand,
+} from "@aws-sdk/client-elastic-load-balancing-v2";
 import {
   GetFunctionCommand,
   UpdateFunctionCodeCommand,
@@ -198,6 +214,99 @@ Deno.test("teardown exits non-zero naming a resource it cannot delete, and compl
     const retry = await sb.task("teardown.ts", ["--provider", "aws", "--name", NAME]);
     assert.equal(retry.code, 0, retry.stderr);
     assert.deepEqual(await census(aws), empty());
+  } finally {
+    await sb.cleanup();
+  }
+});
+
+Deno.test("teardown also removes what Kubernetes created for the cluster: load balancers, target groups, volumes, security groups", async () => {
+  const m = await moto();
+  await m.reset();
+  const sb = await sandbox({ env: m.env });
+  try {
+    const up = await sb.task("bootstrap_aws.ts", [
+      "--name",
+      NAME,
+      "--api-cidr",
+      "198.51.100.7/32",
+      "--image-id",
+      await m.image(),
+      "--no-wait",
+    ]);
+    assert.equal(up.code, 0, up.stderr);
+    const aws = m.clients();
+    const owned = [{ Key: `kubernetes.io/cluster/${NAME}`, Value: "owned" }];
+    const vpcId = (await aws.ec2.send(
+      new DescribeVpcsCommand({
+        Filters: [{ Name: "tag:KubernetesCluster", Values: [NAME] }],
+      }),
+    )).Vpcs![0]!.VpcId!;
+    const subnets = (await aws.ec2.send(
+      new DescribeSubnetsCommand({
+        Filters: [{ Name: "vpc-id", Values: [vpcId] }],
+      }),
+    )).Subnets!.map((s) => s.SubnetId!);
+    // What the AWS cloud controller manager makes for a Service of type LoadBalancer and a PV.
+    const sg = await aws.ec2.send(
+      new CreateSecurityGroupCommand({
+        GroupName: "k8s-elb-a1b2c3",
+        Description: "Security group for Kubernetes ELB",
+        VpcId: vpcId,
+        TagSpecifications: [{ ResourceType: "security-group", Tags: owned }],
+      }),
+    );
+    await aws.elbv2.send(
+      new CreateLoadBalancerCommand({
+        Name: "k8s-default-web-0123",
+        Subnets: subnets,
+        Type: "network",
+        Tags: owned,
+      }),
+    );
+    await aws.elbv2.send(
+      new CreateTargetGroupCommand({
+        Name: "k8s-default-web-tg",
+        Protocol: "TCP",
+        Port: 30080,
+        VpcId: vpcId,
+        Tags: owned,
+      }),
+    );
+    await aws.elb.send(
+      new CreateClassicLb({
+        LoadBalancerName: "a0123456789abcdef",
+        Listeners: [{ Protocol: "TCP", LoadBalancerPort: 80, InstancePort: 30081 }],
+        Subnets: subnets,
+        SecurityGroups: [sg.GroupId!],
+        Tags: owned,
+      }),
+    );
+    await aws.ec2.send(
+      new CreateVolumeCommand({
+        AvailabilityZone: "us-east-1a",
+        Size: 10,
+        TagSpecifications: [{ ResourceType: "volume", Tags: owned }],
+      }),
+    );
+    const before = countByType(await inventory(aws, NAME));
+    assert.equal(before["load-balancer"], 1);
+    assert.equal(before["classic-load-balancer"], 1);
+    assert.equal(before["target-group"], 1);
+    assert.equal(before.volume, 1);
+    assert.equal(before["security-group"], 3);
+
+    const down = await sb.task("teardown.ts", ["--provider", "aws", "--name", NAME]);
+    assert.equal(down.code, 0, down.stderr);
+    assert.match(down.stderr, /1\/1 load-balancer, 1\/1 classic-load-balancer, 1\/1 target-group/);
+    assert.deepEqual(await census(aws), empty());
+    assert.equal(
+      (await aws.elbv2.send(new DescribeLoadBalancersCommand({}))).LoadBalancers?.length,
+      0,
+    );
+    assert.equal(
+      (await aws.elb.send(new DescribeClassicLbs({}))).LoadBalancerDescriptions?.length,
+      0,
+    );
   } finally {
     await sb.cleanup();
   }
