@@ -193,6 +193,7 @@ export const flag = {
       kind: "string",
       description,
       placeholder: opts.placeholder ?? choices.join("|"),
+      ...(opts.short ? { short: opts.short } : {}),
       parse: (raw) => (choices.includes(raw) ? raw as C[number] : undefined),
       expected: `one of ${choices.join(", ")}`,
     }, opts.default) as FlagDef<C[number], D extends string ? true : false>;

@@ -144,3 +144,17 @@ Deno.test("flags: --help prints every flag with its default and throws HelpShown
   }
   assert.match(new TextDecoder().decode(written[0]), /^Usage: deno task demo:test \[flags\]/);
 });
+
+Deno.test("flags: short names work for every kind of flag", () => {
+  const s = {
+    output: flag.choice("Output", ["yaml", "json"] as const, { short: "o" }),
+    namespace: flag.string("Namespace", { short: "n" }),
+  };
+  const o = parseFlags(cmd, s, ["-o", "json", "-n", "web"]);
+  assert.equal(o.output, "json");
+  assert.equal(o.namespace, "web");
+  assert.equal(
+    usageError(() => parseFlags(cmd, s, ["-o", "xml"])),
+    'Cannot parse --output "xml": expected one of yaml, json',
+  );
+});
