@@ -19,6 +19,8 @@ export const VERSIONS = {
   kubernetes: "v1.36.3",
   etcd: "v3.6.16",
   kwok: "v0.8.0",
+  /** Prometheus (for promtool, which checks the rendered configuration): the image's version. */
+  prometheus: "v3.5.0",
 } as const;
 
 export type ComponentId = keyof typeof VERSIONS;
@@ -32,6 +34,7 @@ export const BINARIES = {
   "etcd": "etcd",
   "kwok": "kwok",
   "kwokctl": "kwok",
+  "promtool": "prometheus",
 } as const satisfies Record<string, ComponentId>;
 
 export type BinaryName = keyof typeof BINARIES;
@@ -85,6 +88,22 @@ function goBuild(id: ComponentId): GoBuild {
         packages: { etcd: "go.etcd.io/etcd/server/v3" },
         ldflags: ["-s", "-w"],
       };
+    case "prometheus": {
+      // Prometheus v3.Y.Z is published as the Go module version v0.3YY.Z.
+      const [major, minor, patch] = VERSIONS.prometheus.slice(1).split(".").map(Number);
+      const moduleVersion = `v0.${major! * 100 + minor!}.${patch}`;
+      return {
+        module: "github.com/prometheus/prometheus",
+        version: moduleVersion,
+        packages: { promtool: "github.com/prometheus/prometheus/cmd/promtool" },
+        ldflags: [
+          "-s",
+          "-w",
+          `-X github.com/prometheus/common/version.Version=${VERSIONS.prometheus.slice(1)}`,
+        ],
+        goModExtra: moduleReplaces,
+      };
+    }
     case "kwok": {
       const kube = VERSIONS.kubernetes.slice(1);
       return {
@@ -100,6 +119,16 @@ function goBuild(id: ComponentId): GoBuild {
       };
     }
   }
+}
+
+/** A module's own `replace` lines that point at published versions (not local paths). */
+export function moduleReplaces(goMod: string): string[] {
+  const out: string[] = [];
+  const re = /^\s*(?:replace\s+)?(\S+)(?:\s+(v\S+))?\s+=>\s+(\S+)\s+(v\S+)\s*$/gm;
+  for (const m of goMod.matchAll(re)) {
+    out.push(`replace ${m[1]}${m[2] ? ` ${m[2]}` : ""} => ${m[3]} ${m[4]}`);
+  }
+  return out;
 }
 
 /**
@@ -257,7 +286,7 @@ async function goBuildInto(
 ): Promise<void> {
   await Deno.mkdir(work, { recursive: true });
   const env = { CGO_ENABLED: "0", GOWORK: "off", GOFLAGS: "-mod=mod" };
-  const label = `${id} ${spec.version}`;
+  const label = `${id} ${VERSIONS[id]}`;
   progress(`${label}: reading ${spec.module}'s go.mod`);
   const dl = await run("go", ["mod", "download", "-json", `${spec.module}@${spec.version}`], {
     env,

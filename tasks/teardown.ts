@@ -17,7 +17,7 @@ import { clusterNameFlag } from "../lib/providers/sim_flags.ts";
 import { simProvider } from "../lib/providers/sim.ts";
 import { regionFlag } from "../lib/aws/flags.ts";
 import { awsTeardown } from "../lib/aws/teardown_task.ts";
-import { runSteps, type Step } from "../lib/steps.ts";
+import { runSteps, type Step, type StepGroup } from "../lib/steps.ts";
 
 export const command: Command = {
   name: "teardown",
@@ -54,7 +54,7 @@ export const flags = {
 
 export async function main(args: string[]): Promise<void> {
   const o = parseFlags(command, flags, args);
-  const steps: Step[] = [];
+  const steps: (Step | StepGroup)[] = [];
   if (!o.provider && !o.apps) {
     throw new UsageError("Nothing to tear down: pass --apps, or --provider sim|aws (see --help)");
   }

@@ -6,7 +6,7 @@
 import assert from "node:assert/strict";
 import { Pushgateway } from "../lib/bench/pushgateway.ts";
 import { parseWrkResult } from "../lib/bench/wrk_result.ts";
-import { startNginx, startPushgateway } from "./support/bench_servers.ts";
+import { startNginx, startPushgateway } from "./support/servers.ts";
 
 const IMAGE = new URL("../images/wrk/", import.meta.url).pathname;
 

@@ -4,7 +4,7 @@
 import assert from "node:assert/strict";
 import { exists } from "../lib/paths.ts";
 import { sandbox } from "./support/env.ts";
-import { freePort, startNginx } from "./support/bench_servers.ts";
+import { freePort, startNginx } from "./support/servers.ts";
 
 const cases: {
   name: string;

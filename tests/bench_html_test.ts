@@ -8,7 +8,7 @@ import { PNG } from "pngjs";
 import { Buffer } from "node:buffer";
 import type { BenchResult } from "../lib/bench/result.ts";
 import { sandbox } from "./support/env.ts";
-import { startNginx } from "./support/bench_servers.ts";
+import { startNginx } from "./support/servers.ts";
 
 const CHROMIUM_ARGS = [
   "--no-sandbox",

@@ -7,7 +7,7 @@ import { log } from "../lib/log.ts";
 import type { BenchResult } from "../lib/bench/result.ts";
 import { parsePrometheusText } from "../lib/bench/prometheus_text.ts";
 import { sandbox } from "./support/env.ts";
-import { startNginx, startPushgateway } from "./support/bench_servers.ts";
+import { startNginx, startPushgateway } from "./support/servers.ts";
 
 /** The nearest-rank percentile of raw samples: sort them, index — no histogram code involved. */
 function samplePercentile(sorted: Float64Array, p: number): number {

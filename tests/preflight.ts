@@ -13,6 +13,14 @@ import { runSteps } from "../lib/steps.ts";
 export const TOOLS: { program: string; from: string }[] = [
   { program: "go", from: "Go 1.26+ (https://go.dev/dl/)" },
   { program: "ss", from: "Debian package iproute2" },
+  { program: "wrk", from: "Debian package wrk" },
+  { program: "prometheus-pushgateway", from: "Debian package prometheus-pushgateway" },
+  { program: "prometheus", from: "Debian package prometheus" },
+  { program: "chromium", from: "Debian package chromium" },
+  { program: "nginx", from: "Debian package nginx-light" },
+  { program: "curl", from: "Debian package curl" },
+  { program: "shellcheck", from: "Debian package shellcheck" },
+  { program: "moto_server", from: "pip install 'moto[server]==5.2.5'" },
 ];
 
 export async function main(): Promise<void> {

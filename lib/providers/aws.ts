@@ -13,15 +13,9 @@ import { awsFailure } from "../aws/aws_error.ts";
 import { CLUSTER_TAG } from "../aws/names.ts";
 import { type AwsDeleteOptions, awsTeardownSteps } from "../aws/teardown.ts";
 import { CncfdemoError } from "../errors.ts";
-import type { Step } from "../steps.ts";
 import type { Provider } from "./provider.ts";
 
 export type { AwsCreateOptions, AwsDeleteOptions };
-
-/** Flattens step groups for the Provider interface (groups still run in parallel via runSteps). */
-function asSteps<T>(steps: T[]): Step[] {
-  return steps as unknown as Step[];
-}
 
 export const awsProvider: Provider<AwsCreateOptions, AwsDeleteOptions> = {
   id: "aws",
@@ -35,11 +29,11 @@ export const awsProvider: Provider<AwsCreateOptions, AwsDeleteOptions> = {
       context: `aws-${o.name}`,
       kubeconfig: o.kubeconfig,
     });
-    return asSteps(awsBootstrapSteps(o, info));
+    return awsBootstrapSteps(o, info);
   },
 
   teardownSteps(o) {
-    return asSteps(awsTeardownSteps(o));
+    return awsTeardownSteps(o);
   },
 
   /** Clusters in the configured region: VPCs tagged KubernetesCluster. */

@@ -3,7 +3,7 @@
  * up as a list of steps, take it down again, and list the clusters it has. Tasks pick a provider
  * by id; `sim` and `aws` exist, `local`, `azure` and `gcp` come later.
  */
-import type { Step } from "../steps.ts";
+import type { Step, StepGroup } from "../steps.ts";
 
 export type ProviderId = "sim" | "aws";
 
@@ -24,9 +24,9 @@ export interface Provider<CreateOptions, DeleteOptions> {
   /** The kube context name for a cluster name: `sim-<name>`, `aws-<name>`. */
   contextName(name: string): string;
   /** Steps that create the cluster or converge an existing one; `info` is filled as they run. */
-  bootstrapSteps(options: CreateOptions, info: Partial<ClusterInfo>): Step[];
+  bootstrapSteps(options: CreateOptions, info: Partial<ClusterInfo>): (Step | StepGroup)[];
   /** Steps that delete everything of the cluster; safe to run again. */
-  teardownSteps(options: DeleteOptions): Step[];
+  teardownSteps(options: DeleteOptions): (Step | StepGroup)[];
   /** Names of the clusters that exist. */
   list(): Promise<string[]>;
 }

@@ -13,7 +13,7 @@
  */
 import { parseArgs } from "node:util";
 import { run } from "../../lib/process.ts";
-import { startNginx } from "../support/bench_servers.ts";
+import { startNginx } from "../support/servers.ts";
 import { sandbox } from "../support/env.ts";
 
 const { values } = parseArgs({

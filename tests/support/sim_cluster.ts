@@ -19,6 +19,7 @@ export async function withSimCluster(
   const sb = await sandbox();
   const name = `t-${crypto.randomUUID().slice(0, 6)}`;
   let kube: Kube | undefined;
+  let down = { code: 0, stderr: "" };
   try {
     const up = await sb.task("bootstrap_sim.ts", ["--name", name, ...args]);
     if (up.code !== 0) throw new Error(`bootstrap:sim failed: ${up.stderr}`);
@@ -26,8 +27,9 @@ export async function withSimCluster(
     await fn({ sb, name, kube });
   } finally {
     kube?.close();
-    const down = await sb.task("teardown.ts", ["--provider", "sim", "--name", name]);
+    down = await sb.task("teardown.ts", ["--provider", "sim", "--name", name]);
     await sb.cleanup();
-    if (down.code !== 0) throw new Error(`teardown failed: ${down.stderr}`);
   }
+  // Checked after the finally block so that a failing test's own error is not masked.
+  if (down.code !== 0) throw new Error(`teardown failed: ${down.stderr}`);
 }

@@ -1,6 +1,6 @@
 /**
- * Real servers for the benchmark tests, on 127.0.0.1 free ports: Debian's nginx (a temporary
- * prefix and config) and Debian's prometheus-pushgateway. Each `stop()`s in the test's finally.
+ * Real servers for the tests, on 127.0.0.1 free ports: Debian's nginx (a temporary prefix and
+ * config), prometheus-pushgateway and prometheus. Each `stop()`s in the test's finally.
  */
 import { pollUntil } from "../../lib/wait.ts";
 
@@ -28,7 +28,7 @@ async function answers(url: string): Promise<boolean> {
   }
 }
 
-async function start(
+export async function startServer(
   cmd: string,
   args: string[],
   url: string,
@@ -37,7 +37,14 @@ async function start(
 ): Promise<Server> {
   const child = new Deno.Command(cmd, { args, stdin: "null", stdout: "null", stderr: "piped" })
     .spawn();
-  const errText = child.stderr.pipeThrough(new TextDecoderStream()).getReader();
+  // Drain stderr all the time (a server that logs a lot would block on a full pipe), keeping the
+  // tail for error messages.
+  let tail = "";
+  const draining = (async () => {
+    for await (const chunk of child.stderr.pipeThrough(new TextDecoderStream())) {
+      tail = (tail + chunk).slice(-2_000);
+    }
+  })().catch(() => {});
   let exited = false;
   const status = child.status.then((s) => {
     exited = true;
@@ -46,12 +53,15 @@ async function start(
   const stop = async () => {
     if (!exited) child.kill("SIGTERM");
     await status;
-    await errText.cancel().catch(() => {});
+    await draining;
     await cleanup();
   };
   try {
     await pollUntil(
-      async () => exited ? Promise.reject(new Error(`${cmd} exited`)) : await answers(probe),
+      async () =>
+        exited
+          ? Promise.reject(new Error(`${cmd} exited: ${tail.trim().split("\n").at(-1)}`))
+          : await answers(probe),
       {
         timeoutMs: 15_000,
         describe: () => `${cmd} did not answer at ${probe}`,
@@ -86,7 +96,7 @@ http {
 `;
   await Deno.writeTextFile(`${dir}/nginx.conf`, conf);
   const url = `http://127.0.0.1:${port}/`;
-  return await start(
+  return await startServer(
     "nginx",
     ["-c", `${dir}/nginx.conf`, "-p", dir, "-e", `${dir}/error.log`],
     url,
@@ -99,10 +109,29 @@ http {
 export async function startPushgateway(): Promise<Server> {
   const port = freePort();
   const url = `http://127.0.0.1:${port}`;
-  return await start(
+  return await startServer(
     "prometheus-pushgateway",
     [`--web.listen-address=127.0.0.1:${port}`],
     url,
     `${url}/-/ready`,
+  );
+}
+
+/** Debian's prometheus with the given configuration, its TSDB in a temporary directory. */
+export async function startPrometheus(config: string): Promise<Server> {
+  const port = freePort();
+  const dir = await Deno.makeTempDir({ prefix: "cncfdemo-prometheus-" });
+  await Deno.writeTextFile(`${dir}/prometheus.yml`, config);
+  const url = `http://127.0.0.1:${port}`;
+  return await startServer(
+    "prometheus",
+    [
+      `--config.file=${dir}/prometheus.yml`,
+      `--storage.tsdb.path=${dir}/data`,
+      `--web.listen-address=127.0.0.1:${port}`,
+    ],
+    url,
+    `${url}/-/ready`,
+    () => Deno.remove(dir, { recursive: true }).catch(() => {}),
   );
 }
