@@ -103,21 +103,13 @@ function addLabels(obj: Rendered, component: Component): void {
   }
 }
 
-async function listFiles(dir: string): Promise<string[]> {
+/** Names of the files (or directories) in `dir`, sorted; none when it does not exist. */
+async function entries(dir: string, want: "file" | "directory"): Promise<string[]> {
   const out: string[] = [];
   try {
-    for await (const e of Deno.readDir(dir)) if (e.isFile) out.push(e.name);
-  } catch (err) {
-    if (err instanceof Deno.errors.NotFound) return [];
-    throw err;
-  }
-  return out.sort();
-}
-
-async function listDirs(dir: string): Promise<string[]> {
-  const out: string[] = [];
-  try {
-    for await (const e of Deno.readDir(dir)) if (e.isDirectory) out.push(e.name);
+    for await (const e of Deno.readDir(dir)) {
+      if (want === "file" ? e.isFile : e.isDirectory) out.push(e.name);
+    }
   } catch (err) {
     if (err instanceof Deno.errors.NotFound) return [];
     throw err;
@@ -142,7 +134,7 @@ export async function renderStack(
     const namespace = namespaceOf(component, values);
     const context = { values, secrets, component, namespace, labels: commonLabels(component) };
     const docs: { file: string; obj: Rendered }[] = [];
-    for (const name of await listFiles(dir)) {
+    for (const name of await entries(dir, "file")) {
       if (!name.endsWith(".yaml.njk")) continue;
       const file = `templates/${component}/${name}`;
       let text: string;
@@ -167,9 +159,9 @@ export async function renderStack(
         docs.push({ file, obj: obj as Rendered });
       }
     }
-    for (const cm of await listDirs(`${dir}/configmaps`)) {
+    for (const cm of await entries(`${dir}/configmaps`, "directory")) {
       const files: { key: string; data: Uint8Array }[] = [];
-      for (const name of await listFiles(`${dir}/configmaps/${cm}`)) {
+      for (const name of await entries(`${dir}/configmaps/${cm}`, "file")) {
         const rel = `${component}/configmaps/${cm}/${name}`;
         if (name.endsWith(".njk")) {
           let text: string;

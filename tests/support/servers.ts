@@ -105,15 +105,20 @@ http {
   );
 }
 
-/** Debian's prometheus-pushgateway, in memory (no persistence file). */
+/**
+ * Debian's prometheus-pushgateway with its own persistence file in a temporary directory (Debian's
+ * build defaults to /var/lib/prometheus/pushgateway.data, which every run would share).
+ */
 export async function startPushgateway(): Promise<Server> {
   const port = freePort();
+  const dir = await Deno.makeTempDir({ prefix: "cncfdemo-pushgateway-" });
   const url = `http://127.0.0.1:${port}`;
   return await startServer(
     "prometheus-pushgateway",
-    [`--web.listen-address=127.0.0.1:${port}`],
+    [`--web.listen-address=127.0.0.1:${port}`, `--persistence.file=${dir}/pushgateway.data`],
     url,
     `${url}/-/ready`,
+    () => Deno.remove(dir, { recursive: true }).catch(() => {}),
   );
 }
 
