@@ -239,3 +239,35 @@ Deno.test("teardown without --provider is a usage error", async () => {
     await sb.cleanup();
   }
 });
+
+Deno.test("a bootstrap that fails half-way leaves nothing teardown does not find", async () => {
+  const sb = await sandbox();
+  const name = `broken-${crypto.randomUUID().slice(0, 6)}`;
+  const stateDir = `${sb.env.CNCFDEMO_STATE_DIR}/kwok/clusters/${name}`;
+  const etcd = new URL("../testdata/sim/etcd-that-dies.sh", import.meta.url).pathname;
+  try {
+    const up = await sb.task("bootstrap_sim.ts", ["--name", name, "--timeout", "10s"], {
+      CNCFDEMO_ETCD_BINARY: etcd,
+    });
+    assert.equal(up.code, 1);
+    const last = up.stderr.trim().split("\n").at(-1)!;
+    assert.match(
+      last,
+      /^error: The API server at https:\/\/127\.0\.0\.1:\d+ did not answer within 10\.0s; its logs are in /,
+    );
+    // it left processes, state and a context behind …
+    assert.ok((await processesMentioning(stateDir)).length > 0, "some control-plane processes run");
+    await Deno.stat(stateDir);
+    // … and teardown finds all of them
+    const down = await sb.task("teardown.ts", ["--provider", "sim", "--name", name]);
+    assert.equal(down.code, 0, down.stderr);
+    assert.deepEqual(await processesMentioning(stateDir), []);
+    await assert.rejects(Deno.stat(stateDir), Deno.errors.NotFound);
+    // deno-lint-ignore no-explicit-any
+    const doc = parse(await Deno.readTextFile(sb.kubeconfig)) as any;
+    assert.deepEqual(doc.contexts, []);
+  } finally {
+    await sb.task("teardown.ts", ["--provider", "sim", "--name", name]);
+    await sb.cleanup();
+  }
+});

@@ -14,6 +14,7 @@ import {
   VERSIONS,
 } from "../binaries.ts";
 import { CncfdemoError } from "../errors.ts";
+import { formatDuration } from "../duration.ts";
 import { connectKube, defaultKubeconfigPath, type Kube } from "../kube/client.ts";
 import { mergeKubeEntry, removeKubeEntry } from "../kube/kubeconfig.ts";
 import { watchUntil } from "../kube/watch.ts";
@@ -74,10 +75,31 @@ options:
 async function kwokctl(bins: Resolved["paths"], args: string[], onLine?: (line: string) => void) {
   const config = `${kwokWorkdir()}/kwokctl.yaml`;
   await writeFileAtomic(config, KWOKCTL_CONFIG, 0o644);
-  return await run(bins.kwokctl, ["--config", config, ...args], {
+  const r = await run(bins.kwokctl, ["--config", config, ...args], {
     env: kwokEnv(bins.kubectl),
     ...(onLine ? { onLine: (l) => onLine(l) } : {}),
+    allowFailure: true,
   });
+  if (r.code !== 0) {
+    throw new CncfdemoError(
+      `kwokctl ${args.slice(0, 2).join(" ")} failed: ${kwokError(r.stderr + r.stdout)}`,
+    );
+  }
+  return r;
+}
+
+/** The reason in kwokctl's JSON error lines: the last `err` (or message) at level ERROR. */
+export function kwokError(output: string): string {
+  let reason = "";
+  for (const line of output.split("\n")) {
+    try {
+      const o = JSON.parse(line) as { level?: string; msg?: string; err?: string };
+      if (o.level === "ERROR") reason = (o.err ?? o.msg ?? reason).trim();
+    } catch {
+      if (line.trim() && !reason) reason = line.trim();
+    }
+  }
+  return reason.replace(/\s+/g, " ") || "see --verbose";
 }
 
 /** The message field of kwokctl's JSON log lines (or the line itself). */
@@ -182,6 +204,8 @@ export const simProvider: Provider<SimCreateOptions, SimDeleteOptions> = {
             "--kube-authorization=true",
             "--kube-admission=true",
             "--disable-qps-limits",
+            "--timeout",
+            `${Math.ceil(o.timeoutMs / 1000)}s`,
             // A simulated cluster reconciles autoscalers every 5s instead of 15s: demos and tests
             // see scaling sooner; nothing else changes.
             "--extra-args",
@@ -201,7 +225,12 @@ export const simProvider: Provider<SimCreateOptions, SimDeleteOptions> = {
             () => connectKube({ kubeconfig, context }, { timeoutMs: 2_000 }).catch(() => undefined),
             {
               timeoutMs: o.timeoutMs,
-              describe: () => `The API server at ${entry.server} did not answer`,
+              describe: () =>
+                `The API server at ${entry.server} did not answer within ${
+                  formatDuration(o.timeoutMs)
+                }; its logs are in ${
+                  simClusterDir(o.name)
+                }/logs (deno task teardown --provider sim --name ${o.name} removes the cluster)`,
             },
           );
           return `${kubeconfig} (current context)`;
