@@ -247,8 +247,9 @@ async function buildComponent(id: ComponentId, progress: (message: string) => vo
     write: true,
   });
   try {
-    progress(`waiting for the build lock of ${id}`);
-    await lock.lock(true);
+    // Say so only when another process really holds the lock (it is building the same thing).
+    const waiting = setTimeout(() => progress(`waiting for another process building ${id}`), 300);
+    await lock.lock(true).finally(() => clearTimeout(waiting));
     if (await exists(final)) return; // another process finished the build while we waited
     if (!(await hasProgram("go"))) {
       throw new CncfdemoError(

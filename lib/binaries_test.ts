@@ -1,5 +1,5 @@
 import assert from "node:assert/strict";
-import { componentCacheDir, resolveBinaries, stagingReplaces } from "./binaries.ts";
+import { componentCacheDir, moduleReplaces, resolveBinaries, stagingReplaces } from "./binaries.ts";
 import { CncfdemoError } from "./errors.ts";
 
 const GOMOD = new URL("../testdata/binaries/kubernetes-v1.36.3.go.mod", import.meta.url);
@@ -110,4 +110,86 @@ Deno.test("resolveBinaries: with no Go and an empty cache, says what to install"
   );
   assert.deepEqual(left, []);
   await Deno.remove(dir, { recursive: true });
+});
+
+/** A cache and a PATH whose `go` is the test double in testdata/binaries/fake-go.sh. */
+async function fakeGoEnv(dir: string, extra: Record<string, string> = {}) {
+  const bin = `${dir}/bin`;
+  await Deno.mkdir(bin, { recursive: true });
+  await Deno.copyFile(new URL("../testdata/binaries/fake-go.sh", import.meta.url), `${bin}/go`);
+  await Deno.chmod(`${bin}/go`, 0o755);
+  await Deno.writeTextFile(`${dir}/kwok.go.mod`, "module sigs.k8s.io/kwok\n\ngo 1.26.0\n");
+  return {
+    CNCFDEMO_CACHE_DIR: `${dir}/cache`,
+    CNCFDEMO_KWOK_BINARY: undefined,
+    CNCFDEMO_KWOKCTL_BINARY: undefined,
+    PATH: `${bin}:/usr/bin:/bin`,
+    FAKE_GO_LOG: `${dir}/go.log`,
+    FAKE_GO_MOD: `${dir}/kwok.go.mod`,
+    ...extra,
+  };
+}
+
+const builds = async (dir: string) =>
+  (await Deno.readTextFile(`${dir}/go.log`).catch(() => "")).split("\n").filter((l) =>
+    l.startsWith("build ")
+  ).length;
+
+Deno.test("resolveBinaries: a build that fails half-way leaves nothing in the cache", async () => {
+  const dir = await Deno.makeTempDir();
+  await withEnv(await fakeGoEnv(dir, { FAKE_GO_FAIL: "1" }), async () => {
+    await assert.rejects(
+      resolveBinaries(["kwok"]),
+      (e) =>
+        e instanceof CncfdemoError &&
+        /^go build failed: .*out of memory \(test double\)/.test(e.message),
+    );
+    const left = [...Deno.readDirSync(`${dir}/cache/bin`)].map((e) => e.name).filter((n) =>
+      !n.endsWith(".lock")
+    );
+    assert.deepEqual(left, [], "no component directory and no temporary directory");
+  });
+  await Deno.remove(dir, { recursive: true });
+});
+
+Deno.test("resolveBinaries: built once into the cache, then found there; concurrent callers share one build", async () => {
+  const dir = await Deno.makeTempDir();
+  await withEnv(await fakeGoEnv(dir), async () => {
+    const [a, b] = await Promise.all([
+      resolveBinaries(["kwok", "kwokctl"]),
+      resolveBinaries(["kwokctl"]),
+    ]);
+    assert.equal(await builds(dir), 1);
+    assert.equal(a.paths.kwokctl, b.paths.kwokctl);
+    assert.equal(a.paths.kwok, `${componentCacheDir("kwok")}/kwok`);
+    assert.ok((await Deno.stat(a.paths.kwok)).mode! & 0o111);
+    const again = await resolveBinaries(["kwok", "kwokctl"]);
+    assert.deepEqual(again.sources, { kwok: "cache", kwokctl: "cache" });
+    assert.equal(await builds(dir), 1);
+    // the wrapper module pins the version and stamps it
+    const log = await Deno.readTextFile(`${dir}/go.log`);
+    assert.match(log, /^mod download -json sigs\.k8s\.io\/kwok@v0\.8\.0$/m);
+    assert.match(log, /-X sigs\.k8s\.io\/kwok\/pkg\/consts\.Version=0\.8\.0/);
+    const gomod = await Deno.readTextFile(`${dir}/cache/build/kwok-v0.8.0/go.mod`);
+    assert.match(gomod, /^require sigs\.k8s\.io\/kwok v0\.8\.0$/m);
+  });
+  await Deno.remove(dir, { recursive: true });
+});
+
+Deno.test("moduleReplaces: a module's own replace lines to published versions are kept, local paths dropped", () => {
+  const gomod = `module github.com/prometheus/prometheus
+
+go 1.23.0
+
+replace github.com/fsnotify/fsnotify v1.8.0 => github.com/fsnotify/fsnotify v1.7.0
+
+replace (
+\tgithub.com/a/b => github.com/a/b v1.2.3
+\tgithub.com/c/d => ./local/d
+)
+`;
+  assert.deepEqual(moduleReplaces(gomod), [
+    "replace github.com/fsnotify/fsnotify v1.8.0 => github.com/fsnotify/fsnotify v1.7.0",
+    "replace github.com/a/b => github.com/a/b v1.2.3",
+  ]);
 });
