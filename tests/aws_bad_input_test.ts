@@ -6,13 +6,10 @@ import assert from "node:assert/strict";
 import { census, empty } from "./support/aws_census.ts";
 import { sandbox } from "./support/env.ts";
 import { moto } from "./support/moto.ts";
+import { freePort } from "./support/servers.ts";
 
-function closedPort(): number {
-  const l = Deno.listen({ hostname: "127.0.0.1", port: 0 });
-  const port = (l.addr as Deno.NetAddr).port;
-  l.close();
-  return port;
-}
+/** A port nothing listens on. */
+const closedPort = freePort;
 
 interface Case {
   name: string;

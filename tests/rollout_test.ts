@@ -10,6 +10,8 @@ import { MANAGED_SELECTOR } from "../lib/stack/components.ts";
 import { MANAGED_KINDS, readLiveState } from "../lib/stack/rollout.ts";
 import { objectId } from "../lib/stack/render.ts";
 import type { Kube } from "../lib/kube/client.ts";
+import { sandbox } from "./support/env.ts";
+import { freePort } from "./support/servers.ts";
 import { withSimCluster } from "./support/sim_cluster.ts";
 
 const SIM = ["--set", "mongo.persistence.enabled=false"];
@@ -208,12 +210,9 @@ Deno.test("rollout: the full stack on a 3-node simulated cluster", async (t) => 
 });
 
 Deno.test("rollout: an API server that does not answer is one line and a non-zero exit", async () => {
-  const { sandbox } = await import("./support/env.ts");
   const sb = await sandbox();
   try {
-    const listener = Deno.listen({ hostname: "127.0.0.1", port: 0 });
-    const port = (listener.addr as Deno.NetAddr).port;
-    listener.close();
+    const port = freePort(); // nothing listens there
     await Deno.mkdir(`${sb.dir}/kube`, { recursive: true });
     await Deno.writeTextFile(
       sb.kubeconfig,

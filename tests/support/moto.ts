@@ -6,6 +6,7 @@
 import { DescribeImagesCommand } from "@aws-sdk/client-ec2";
 import { type AwsClients, awsClients } from "../../lib/aws/clients.ts";
 import { pollUntil } from "../../lib/wait.ts";
+import { freePort } from "./servers.ts";
 
 export const TEST_REGION = "us-east-1";
 
@@ -20,13 +21,6 @@ export interface Moto {
   /** An AMI that exists in moto. */
   image(): Promise<string>;
   stop(): Promise<void>;
-}
-
-function freePort(): number {
-  const l = Deno.listen({ hostname: "127.0.0.1", port: 0 });
-  const port = (l.addr as Deno.NetAddr).port;
-  l.close();
-  return port;
 }
 
 let shared: Promise<Moto> | undefined;
