@@ -100,7 +100,6 @@ Deno.test("monitoring: every dashboard query runs in Prometheus; the Countly pan
       },
     );
     for (const [file, text] of Object.entries(dashboards)) {
-      // deno-lint-ignore no-explicit-any
       const dashboard = JSON.parse(text) as {
         panels: { title: string; targets: { expr: string }[] }[];
       };
