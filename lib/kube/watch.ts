@@ -4,7 +4,7 @@
  * set of objects holds — or a deadline, whose error names what was still not ready.
  */
 import type { KubernetesObject } from "@kubernetes/client-node";
-import { CncfdemoError, TimeoutError } from "../errors.ts";
+import { CncfdemoError, errorMessage, TimeoutError } from "../errors.ts";
 import { log } from "../log.ts";
 import { delay } from "../wait.ts";
 import type { Kube } from "./client.ts";
@@ -68,6 +68,7 @@ export async function watchUntil<T extends KubernetesObject>(
   const items = new Map<string, T>();
   const values = () => [...items.values()];
   let finished = false;
+  let lastError: unknown;
   let controller: AbortController | undefined;
   let timer: ReturnType<typeof setTimeout> | undefined;
 
@@ -83,10 +84,12 @@ export async function watchUntil<T extends KubernetesObject>(
     };
     const onAbort = () => finish(options.signal?.reason ?? new Error("aborted"));
     options.signal?.addEventListener("abort", onAbort, { once: true });
-    timer = setTimeout(
-      () => finish(new TimeoutError(options.describe(values()))),
-      options.timeoutMs,
-    );
+    timer = setTimeout(() => {
+      const why = lastError === undefined
+        ? ""
+        : ` (the API server last said: ${errorMessage(lastError)})`;
+      finish(new TimeoutError(options.describe(values()) + why));
+    }, options.timeoutMs);
     const check = () => {
       if (finished) return;
       const now = values();
@@ -130,7 +133,10 @@ export async function watchUntil<T extends KubernetesObject>(
               check();
             },
             (err) => {
-              if (err && !finished) log.debug(`watch ${path} ended: ${err}`);
+              if (err && !finished) {
+                lastError = err;
+                log.debug(`watch ${path} ended: ${err}`);
+              }
               ended.resolve();
             },
           );
@@ -138,6 +144,7 @@ export async function watchUntil<T extends KubernetesObject>(
           await ended.promise;
         } catch (err) {
           if (finished) return;
+          lastError = err;
           log.debug(`list/watch ${path} failed, retrying: ${err}`);
           await delay(500);
         }

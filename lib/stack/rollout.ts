@@ -117,7 +117,7 @@ function isImmutableJobError(obj: Rendered, err: unknown): boolean {
 }
 
 /** The deadline shared by every wait of one rollout. */
-class Deadline {
+export class Deadline {
   readonly end: number;
   constructor(readonly totalMs: number) {
     this.end = performance.now() + totalMs;
@@ -556,5 +556,3 @@ export async function deleteInWaves(
     }));
   }
 }
-
-export { Deadline };
