@@ -75,15 +75,16 @@ export class Pushgateway {
       where: `service ${namespace}/${name} (through the API server)`,
       async request(method, path) {
         try {
-          const args = { name, namespace, path };
-          if (method === "GET") {
-            return String(await kube.core.connectGetNamespacedServiceProxyWithPath(args));
+          if (method !== "GET" && method !== "DELETE") {
+            // Generators push from inside the cluster; this side only reads and deletes.
+            throw new Error(`${method} with a body is not sent through the API server`);
           }
-          if (method === "DELETE") {
-            return String(await kube.core.connectDeleteNamespacedServiceProxyWithPath(args));
-          }
-          // Generators push from inside the cluster; this side only reads and deletes.
-          throw new Error(`${method} with a body is not sent through the API server`);
+          // The path goes to the API server as written (slashes and all): the service proxy
+          // passes it on to the Pushgateway.
+          return await kube.rest.requestText(
+            method,
+            `/api/v1/namespaces/${namespace}/services/${name}/proxy/${path}`,
+          );
         } catch (err) {
           throw new CncfdemoError(
             `Cannot reach the Pushgateway (service ${namespace}/${service}:${port}) through the API server: ${

@@ -86,11 +86,26 @@ export class KubeRest {
       allow404?: boolean;
     } = {},
   ): Promise<T> {
+    const text = await this.requestText(method, path, init);
+    return (text ? JSON.parse(text) : undefined) as T;
+  }
+
+  /** One request, the answer as text (e.g. through a service proxy). 404 → "" when `allow404`. */
+  async requestText(
+    method: string,
+    path: string,
+    init: {
+      query?: Record<string, string | undefined>;
+      body?: unknown;
+      contentType?: string;
+      allow404?: boolean;
+    } = {},
+  ): Promise<string> {
     const url = new URL(this.server + path);
     for (const [k, v] of Object.entries(init.query ?? {})) {
       if (v !== undefined) url.searchParams.set(k, v);
     }
-    const headers: Record<string, string> = { Accept: "application/json" };
+    const headers: Record<string, string> = { Accept: "application/json, */*;q=0.8" };
     if (this.#token) headers.Authorization = `Bearer ${this.#token}`;
     if (init.body !== undefined) headers["Content-Type"] = init.contentType ?? "application/json";
     let res: Response;
@@ -110,8 +125,8 @@ export class KubeRest {
       );
     }
     const text = await res.text();
-    if (res.ok) return (text ? JSON.parse(text) : undefined) as T;
-    if (res.status === 404 && init.allow404) return undefined as T;
+    if (res.ok) return text;
+    if (res.status === 404 && init.allow404) return "";
     let status: {
       message?: string;
       reason?: string;
