@@ -4,7 +4,9 @@
  * `kubectl apply --server-side` of the `render` output, then `kubectl rollout status` for every
  * Deployment, StatefulSet and DaemonSet and `kubectl wait` for the Jobs and the autoscaler (the
  * same objects the rollout waits for). Runs alternate, each from an empty cluster (teardown --apps
- * in between, not timed). Also times the rollout's no-op re-run. Prints medians and the ratio.
+ * in between, not timed). Also times the rollout's no-op re-run, and, for a like-for-like view,
+ * kubectl driven wave by wave in the rollout's own order (apply a wave, wait for it, next).
+ * Prints medians and the ratios.
  *
  * Arguments: --runs N (default 3)
  * Example:   deno task bench:rollout
@@ -13,6 +15,12 @@ import { parseArgs } from "node:util";
 import { resolveBinaries } from "../../lib/binaries.ts";
 import { run } from "../../lib/process.ts";
 import { sandbox } from "../support/env.ts";
+import { stringify } from "yaml";
+import { renderStack } from "../../lib/stack/render.ts";
+import { freshSecrets } from "../../lib/stack/secrets.ts";
+import { resolveValues } from "../../lib/stack/values.ts";
+import { APP_WAVES, COMMON_WAVES, MONITORING_WAVES, waveOf } from "../../lib/stack/waves.ts";
+import type { Rendered } from "../../lib/stack/render.ts";
 
 const { values } = parseArgs({ options: { runs: { type: "string", default: "3" } } });
 const runs = Number(values.runs);
@@ -40,8 +48,49 @@ try {
   const manifest = `${sb.dir}/all.yaml`;
   await Deno.writeTextFile(manifest, (await task("render.ts", SETS)).stdout);
 
+  // The same objects split by wave, for kubectl driven in the rollout's order.
+  const objects = await renderStack(await resolveValues([], [SETS[1]!]), freshSecrets());
+  const waveFile = async (waves: readonly string[], tag: string) => {
+    const objs = objects.filter((o) => waves.includes(waveOf(o)));
+    const path = `${sb.dir}/wave-${tag}.yaml`;
+    await Deno.writeTextFile(path, objs.map((o) => stringify(o)).join("---\n"));
+    return { path, objs };
+  };
+  const waitFor = async (objs: readonly Rendered[]) => {
+    for (const o of objs) {
+      const ref = `${o.kind.toLowerCase()}/${o.metadata.name}`;
+      const ns = ["-n", o.metadata.namespace ?? "default"];
+      if (o.metadata.annotations?.["cncfdemo.io/wait"] === "false") continue;
+      if (["Deployment", "StatefulSet", "DaemonSet"].includes(o.kind)) {
+        await k("rollout", "status", ...ns, ref, "--timeout=5m");
+      }
+      if (o.kind === "Job") await k("wait", ...ns, "--for=condition=complete", ref, "--timeout=5m");
+      if (o.kind === "HorizontalPodAutoscaler") {
+        await k("wait", ...ns, "--for=condition=AbleToScale", ref, "--timeout=5m");
+      }
+    }
+  };
+  const kubectlInWaves = async () => {
+    for (const w of COMMON_WAVES) {
+      const f = await waveFile([w], w);
+      if (f.objs.length) {
+        await k("apply", "--server-side", "--field-manager=kubectl-bench", "-f", f.path);
+      }
+    }
+    const track = async (waves: readonly string[]) => {
+      for (const w of waves) {
+        const f = await waveFile([w], w);
+        if (!f.objs.length) continue;
+        await k("apply", "--server-side", "--field-manager=kubectl-bench", "-f", f.path);
+        await waitFor(f.objs);
+      }
+    };
+    await Promise.all([track(APP_WAVES), track(MONITORING_WAVES)]);
+  };
+
   const ours: number[] = [];
   const theirs: number[] = [];
+  const waves: number[] = [];
   const noop: number[] = [];
   for (let i = 0; i < runs; i++) {
     ours.push(await timed(async () => void await task("rollout.ts", SETS)));
@@ -87,6 +136,8 @@ try {
     );
     // the kubectl-applied objects carry the same labels: teardown --apps removes them too
     await task("teardown.ts", ["--apps"]);
+    waves.push(await timed(kubectlInWaves));
+    await task("teardown.ts", ["--apps"]);
   }
   const median = (xs: number[]) => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)]!;
   const s = (ms: number) => `${(ms / 1000).toFixed(2)}s`;
@@ -96,6 +147,8 @@ try {
   console.log(`rollout (fresh):  median ${s(median(ours))}  runs ${ours.map(s).join(", ")}`);
   console.log(`kubectl:          median ${s(median(theirs))}  runs ${theirs.map(s).join(", ")}`);
   console.log(`ratio rollout / kubectl: ${(median(ours) / median(theirs)).toFixed(2)}`);
+  console.log(`kubectl in waves: median ${s(median(waves))}  runs ${waves.map(s).join(", ")}`);
+  console.log(`ratio rollout / kubectl in waves: ${(median(ours) / median(waves)).toFixed(2)}`);
   console.log(`rollout no-op re-run: median ${s(median(noop))}  runs ${noop.map(s).join(", ")}`);
 } finally {
   await sb.task("teardown.ts", ["--provider", "sim", "--name", name]);
