@@ -28,6 +28,15 @@ export interface ObjectRef {
   metadata?: { name?: string; namespace?: string };
 }
 
+/** A request's query, body and how a 404 is taken. */
+export interface RequestOptions {
+  query?: Record<string, string | undefined>;
+  body?: unknown;
+  contentType?: string;
+  /** Answer 404 with nothing instead of an error. */
+  allow404?: boolean;
+}
+
 export interface ApplyOptions {
   fieldManager?: string;
   dryRun?: boolean;
@@ -79,12 +88,7 @@ export class KubeRest {
   async request<T>(
     method: string,
     path: string,
-    init: {
-      query?: Record<string, string | undefined>;
-      body?: unknown;
-      contentType?: string;
-      allow404?: boolean;
-    } = {},
+    init: RequestOptions = {},
   ): Promise<T> {
     const text = await this.requestText(method, path, init);
     return (text ? JSON.parse(text) : undefined) as T;
@@ -94,12 +98,7 @@ export class KubeRest {
   async requestText(
     method: string,
     path: string,
-    init: {
-      query?: Record<string, string | undefined>;
-      body?: unknown;
-      contentType?: string;
-      allow404?: boolean;
-    } = {},
+    init: RequestOptions = {},
   ): Promise<string> {
     const url = new URL(this.server + path);
     for (const [k, v] of Object.entries(init.query ?? {})) {
