@@ -4,6 +4,7 @@
  * service's own error code and message.
  */
 import { CncfdemoError } from "../errors.ts";
+import { type Step, step } from "../steps.ts";
 
 interface SdkErrorLike {
   name?: string;
@@ -95,4 +96,15 @@ export function awsFailure(err: unknown, doing: string, region = "the region"): 
     );
   }
   return new CncfdemoError(`Cannot ${doing}: ${name}: ${message}`, { cause: err });
+}
+
+/** A step whose AWS errors become one line saying what it was doing (see {@link awsFailure}). */
+export function awsStep(name: string, doing: string, region: string, run: Step["run"]): Step {
+  return step(name, async (ctx) => {
+    try {
+      return await run(ctx);
+    } catch (err) {
+      throw awsFailure(err, doing, region);
+    }
+  });
 }

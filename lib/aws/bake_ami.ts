@@ -23,7 +23,7 @@ import { VERSIONS } from "../binaries.ts";
 import { CncfdemoError } from "../errors.ts";
 import { type Step, step } from "../steps.ts";
 import { pollUntil } from "../wait.ts";
-import { awsErrorName, awsFailure } from "./aws_error.ts";
+import { awsErrorName, awsFailure, awsStep } from "./aws_error.ts";
 import { IMAGE_TAGS } from "./bootstrap.ts";
 import type { AwsClients } from "./clients.ts";
 import { type NodeRecipe, nodeRecipe } from "./node_recipe.ts";
@@ -67,13 +67,7 @@ async function builders(aws: AwsClients, hash: string): Promise<Instance[]> {
 export function bakeAmiSteps(o: BakeAmiOptions, state: BakeState): Step[] {
   const aws = o.clients;
   const mk = (name: string, doing: string, run: Step["run"]) =>
-    step(name, async (ctx) => {
-      try {
-        return await run(ctx);
-      } catch (err) {
-        throw awsFailure(err, doing, aws.region);
-      }
-    });
+    awsStep(name, doing, aws.region, run);
   const skip = () => state.existing !== undefined;
 
   return [

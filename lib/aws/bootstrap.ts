@@ -95,7 +95,7 @@ import { mergeKubeEntry } from "../kube/kubeconfig.ts";
 import { log } from "../log.ts";
 import { parallel, type Step, step, type StepGroup } from "../steps.ts";
 import { pollUntil } from "../wait.ts";
-import { awsErrorName, awsFailure } from "./aws_error.ts";
+import { awsErrorName, awsStep } from "./aws_error.ts";
 import type { AwsClients } from "./clients.ts";
 import { clusterFilter, tagSpec, tagValue } from "./ec2_find.ts";
 import {
@@ -187,21 +187,17 @@ class Tally {
   }
 }
 
-/** Wraps a step: AWS errors become one-line CncfdemoErrors; the fault-injection test hook. */
-export function awsStep(
+/** An {@link awsStep} with the fault-injection test hook (CNCFDEMO_FAIL_AFTER_STEP). */
+export function bootstrapStep(
   name: string,
   doing: string,
   region: string,
   failAfter: string | undefined,
   run: Step["run"],
 ): Step {
+  const inner = awsStep(name, doing, region, run);
   return step(name, async (ctx) => {
-    let detail: string | void;
-    try {
-      detail = await run(ctx);
-    } catch (err) {
-      throw awsFailure(err, doing, region);
-    }
+    const detail = await inner.run(ctx);
     if (failAfter === name) {
       throw new CncfdemoError(`Injected failure after step "${name}" (CNCFDEMO_FAIL_AFTER_STEP)`);
     }
@@ -242,7 +238,7 @@ export function awsBootstrapSteps(
   const s = {} as State;
   const region = aws.region;
   const mk = (name: string, doing: string, run: Step["run"]) =>
-    awsStep(name, doing, region, o.failAfterStep, run);
+    bootstrapStep(name, doing, region, o.failAfterStep, run);
   const tags = (extra: Record<string, string> = {}) => clusterTags(o.name, extra);
 
   const checkAccess = mk("Check AWS access", "check the AWS account", async (ctx) => {

@@ -60,9 +60,9 @@ import { DeleteParametersCommand } from "@aws-sdk/client-ssm";
 import { CncfdemoError, errorMessage } from "../errors.ts";
 import { removeKubeEntry } from "../kube/kubeconfig.ts";
 import { log } from "../log.ts";
-import { parallel, type Step, step, type StepGroup } from "../steps.ts";
+import { parallel, type Step, type StepGroup } from "../steps.ts";
 import { pollUntil } from "../wait.ts";
-import { awsErrorName, awsFailure } from "./aws_error.ts";
+import { awsErrorName, awsFailure, awsStep } from "./aws_error.ts";
 import type { AwsClients } from "./clients.ts";
 import { CLUSTER_TAG } from "./names.ts";
 import {
@@ -203,13 +203,7 @@ export function awsTeardownSteps(o: AwsDeleteOptions): (Step | StepGroup)[] {
   let deadline = 0;
   const ctxOf = (progress: (m: string) => void): Ctx => ({ aws, deadline, failures, progress });
   const mk = (name: string, doing: string, run: Step["run"]) =>
-    step(name, async (ctx) => {
-      try {
-        return await run(ctx);
-      } catch (err) {
-        throw awsFailure(err, doing, aws.region);
-      }
-    });
+    awsStep(name, doing, aws.region, run);
 
   return [
     mk(`Inventory of cluster "${o.name}"`, "list the cluster's resources", async () => {

@@ -7,8 +7,7 @@ import { errorMessage } from "../errors.ts";
 import { log } from "../log.ts";
 import { writeFileAtomic } from "../paths.ts";
 import type { ClusterFacts } from "./cluster_facts.ts";
-import type { Histogram } from "./histogram.ts";
-import type { ErrorSummary, GeneratorSummary, LatencyMs, MergedSummary } from "./merge.ts";
+import type { MergedSummary } from "./merge.ts";
 
 export const RESULT_SCHEMA = "cncfdemo.bench/v1";
 
@@ -23,7 +22,8 @@ export interface BenchParams {
   status_counts: boolean;
 }
 
-export interface BenchResult {
+/** The merged figures of a run (counters, rates, errors, latency, histogram, generators) and what the run was. */
+export interface BenchResult extends MergedSummary {
   schema: typeof RESULT_SCHEMA;
   id: string;
   started_at: string;
@@ -33,18 +33,8 @@ export interface BenchResult {
   /** The URL loaded (secrets in the query are replaced by where they come from). */
   target: string;
   params: BenchParams;
-  requests: number;
-  duration_s: number;
-  rps: number;
-  bytes: number;
-  bytes_per_s: number;
-  errors: ErrorSummary;
-  latency_ms: LatencyMs;
-  status_counts?: Record<string, number>;
-  /** The merged latency distribution: [microseconds, count] pairs. */
+  /** The unit of the merged latency distribution's [value, count] pairs: microseconds. */
   histogram_unit: "us";
-  histogram: Histogram;
-  generators: GeneratorSummary[];
   /** The cluster the generators ran in (null in local mode). */
   cluster: ClusterFacts | null;
   /** The machine that ran wrk in local mode. */
