@@ -84,7 +84,12 @@ Deno.test("monitoring: every dashboard query runs in Prometheus; the Countly pan
     );
     const query = async (expr: string) => {
       const res = await fetch(`${server!.url}/api/v1/query?query=${encodeURIComponent(expr)}`);
-      return await res.json() as {
+      const text = await res.text();
+      assert.ok(
+        res.headers.get("content-type")?.includes("json"),
+        `Prometheus answered ${res.status}: ${text}`,
+      );
+      return JSON.parse(text) as {
         status: string;
         error?: string;
         data?: { result: { metric: Record<string, string>; value: [number, string] }[] };

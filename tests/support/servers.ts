@@ -18,11 +18,12 @@ export function freePort(): number {
   return port;
 }
 
+/** The probe answers 2xx (a starting Prometheus answers /-/ready with 503 until it is ready). */
 async function answers(url: string): Promise<boolean> {
   try {
     const res = await fetch(url, { signal: AbortSignal.timeout(1_000) });
     await res.body?.cancel();
-    return true;
+    return res.ok;
   } catch {
     return false;
   }
