@@ -109,6 +109,15 @@ Deno.test("rollout: the full stack on a 3-node simulated cluster", async (t) => 
           mongosReady && job.metadata?.creationTimestamp &&
             new Date(job.metadata.creationTimestamp) >= new Date(mongosReady),
         );
+        // the autoscaler was applied early, with the configuration, and its target came later
+        const hpa = live.get("HorizontalPodAutoscaler cncfdemo/countly-api")!;
+        const api = live.get("Deployment cncfdemo/countly-api")!;
+        assert.ok(
+          new Date(hpa.metadata!.creationTimestamp!) <
+            new Date(api.metadata!.creationTimestamp!),
+          `${hpa.metadata!.creationTimestamp} < ${api.metadata!.creationTimestamp}`,
+        );
+        assert.match(r.stderr, /Autoscalers .*1 object ready \(applied with "RBAC/);
       },
     );
 

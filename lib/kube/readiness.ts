@@ -1,7 +1,8 @@
 /**
  * One readiness rule per kind, as `kubectl rollout status` and `kubectl wait` judge them:
  * Deployment, StatefulSet, DaemonSet (observed generation, updated and available replicas), Job
- * (Complete, or Failed with its reason), HorizontalPodAutoscaler (the controller has taken it on),
+ * (Complete, or Failed with its reason), HorizontalPodAutoscaler (the controller has taken it on;
+ * a target that does not exist yet is waited for),
  * Service (a ready endpoint). Everything else is ready once it exists.
  */
 import type { KubernetesObject } from "@kubernetes/client-node";
@@ -100,6 +101,10 @@ export function readiness(obj: KubernetesObject): Readiness {
       const status = `${st.currentReplicas ?? 0} current, ${
         st.desiredReplicas ?? 0
       } desired replicas`;
+      if (able?.status === "False" && able.reason === "FailedGetScale") {
+        // Its target does not exist yet (autoscalers are applied before their targets).
+        return { ready: false, status: `waiting for its target: ${able.message ?? ""}`.trim() };
+      }
       if (able?.status === "False") {
         return { ready: false, failed: `cannot scale: ${able.message ?? able.reason}`, status };
       }

@@ -102,9 +102,20 @@ Deno.test("readiness: an HPA is ready once its controller is able to scale", () 
   assert.equal(h([]).ready, false);
   assert.equal(h([{ type: "AbleToScale", status: "True" }]).ready, true);
   assert.match(
-    h([{ type: "AbleToScale", status: "False", message: "no target" }]).failed!,
-    /cannot scale: no target/,
+    h([{ type: "AbleToScale", status: "False", reason: "FailedUpdateScale", message: "denied" }])
+      .failed!,
+    /cannot scale: denied/,
   );
+  // a target not created yet is waited for, not a failure
+  const missing = h([{
+    type: "AbleToScale",
+    status: "False",
+    reason: "FailedGetScale",
+    message: 'deployments/scale.apps "countly-api" not found',
+  }]);
+  assert.equal(missing.ready, false);
+  assert.equal(missing.failed, undefined);
+  assert.match(missing.status, /waiting for its target: .*not found/);
 });
 
 Deno.test("readiness: Services need a ready endpoint", () => {

@@ -20,6 +20,7 @@ import { COMPONENTS, FIELD_MANAGER, MANAGED_SELECTOR } from "./components.ts";
 import { objectId, type Rendered } from "./render.ts";
 import {
   APP_WAVES,
+  APPLIED_WITH,
   COMMON_WAVES,
   MONITORING_WAVES,
   WAVE_ORDER,
@@ -378,6 +379,32 @@ function summary(outcomes: Outcome[], dryRun: boolean): string {
   return parts.join(", ") || "nothing to apply";
 }
 
+/**
+ * The targets of `autoscalers` (default: every autoscaler in `objects`), each of which must be among
+ * the rendered `objects` (checked before anything is applied).
+ */
+export function scaleTargets(
+  objects: readonly Rendered[],
+  autoscalers: readonly Rendered[] = objects,
+): Rendered[] {
+  return autoscalers.filter((x) => x.kind === "HorizontalPodAutoscaler").map((hpa) => {
+    const ref = (hpa as { spec?: { scaleTargetRef?: { kind?: string; name?: string } } }).spec
+      ?.scaleTargetRef;
+    const target = objects.find((x) =>
+      x.kind === ref?.kind && x.metadata.name === ref?.name &&
+      x.metadata.namespace === hpa.metadata.namespace
+    );
+    if (!target) {
+      throw new CncfdemoError(
+        `Cannot apply ${
+          objectId(hpa)
+        }: it scales ${ref?.kind} ${hpa.metadata.namespace}/${ref?.name}, which the stack does not render`,
+      );
+    }
+    return target;
+  });
+}
+
 /** Objects the rollout waits for: all but those marked `cncfdemo.io/wait: "false"` (background work). */
 function waitedFor(objs: readonly Rendered[]): Rendered[] {
   return objs.filter((x) => x.metadata.annotations?.["cncfdemo.io/wait"] !== "false");
@@ -392,13 +419,25 @@ export function rolloutSteps(o: RolloutOptions, report: RolloutReport): (Step | 
   const byWave = groupBy(o.objects, (obj) => waveOf(obj));
   const component = (x: Rendered) => x.metadata.labels["app.kubernetes.io/component"]!;
 
+  // Objects applied early, with another wave (see APPLIED_WITH), and waited for in their own.
+  const appliedHere = (wave: WaveId): Rendered[] => [
+    ...(APPLIED_WITH[wave] ? [] : byWave.get(wave) ?? []),
+    ...(Object.keys(APPLIED_WITH) as WaveId[])
+      .filter((w) => APPLIED_WITH[w] === wave)
+      .flatMap((w) => byWave.get(w) ?? []),
+  ];
+
   const waveStep = (wave: WaveId): Step => ({
     name: WAVES[wave],
     async run(ctx) {
       const objs = byWave.get(wave) ?? [];
-      if (!objs.length) return "nothing to apply";
-      ctx.progress(`applying ${plural(objs.length, "object")}`);
-      const outcomes = await Promise.all(objs.map((obj) => applyOne(o.kube, obj, live, report)));
+      const toApply = appliedHere(wave);
+      if (!objs.length && !toApply.length) return "nothing to apply";
+      if (toApply.length) ctx.progress(`applying ${plural(toApply.length, "object")}`);
+      const outcomes = await Promise.all(
+        toApply.map((obj) => applyOne(o.kube, obj, live, report)),
+      );
+      const early = toApply.filter((x) => waveOf(x) !== wave);
       const waited = waitedFor(objs);
       const components = new Set(waited.filter((x) => WAITED_KINDS.has(x.kind)).map(component));
       const services = o.objects.filter((x) =>
@@ -407,22 +446,23 @@ export function rolloutSteps(o: RolloutOptions, report: RolloutReport): (Step | 
       await waitReady(o.kube, waited, services, deadline, ctx);
       if (wave === "autoscalers") {
         // An autoscaler may have just changed its target's replica count: wait for the target too.
-        const targets = waited.flatMap((hpa) => {
-          const ref = (hpa as { spec?: { scaleTargetRef?: { kind?: string; name?: string } } }).spec
-            ?.scaleTargetRef;
-          return o.objects.filter((x) =>
-            x.kind === ref?.kind && x.metadata.name === ref?.name &&
-            x.metadata.namespace === hpa.metadata.namespace
-          );
-        });
-        await waitReady(o.kube, targets, [], deadline, ctx);
+        await waitReady(o.kube, scaleTargets(o.objects, waited), [], deadline, ctx);
       }
       if (wave === "foundation" && deferred.length) {
         ctx.progress(`validating ${deferred.length} objects in the new namespaces`);
         await validate(o.kube, deferred, live);
       }
       const skipped = objs.length - waited.length;
-      return summary(outcomes, false) + (skipped ? ` (${skipped} background, not waited for)` : "");
+      const notes = [
+        ...(skipped ? [`${skipped} background, not waited for`] : []),
+        ...[...groupBy(early, (x) => waveOf(x)).entries()].map(([w, xs]) =>
+          `applied ${plural(xs.length, "object")} of "${WAVES[w as WaveId]}" early`
+        ),
+      ];
+      const applied = APPLIED_WITH[wave]
+        ? `${plural(waited.length, "object")} ready (applied with "${WAVES[APPLIED_WITH[wave]!]}")`
+        : summary(outcomes, false);
+      return applied + (notes.length ? ` (${notes.join(", ")})` : "");
     },
   });
 
@@ -437,6 +477,7 @@ export function rolloutSteps(o: RolloutOptions, report: RolloutReport): (Step | 
     {
       name: `Validate ${plural(o.objects.length, "object")} (server-side dry run)`,
       async run() {
+        scaleTargets(o.objects);
         const v = await validate(o.kube, o.objects, live);
         deferred = v.deferred;
         if (dryRun) {

@@ -35,6 +35,15 @@ export const APP_WAVES: readonly WaveId[] = [
 ];
 /** The monitoring track. */
 export const MONITORING_WAVES: readonly WaveId[] = ["monitoring"];
+/**
+ * Waves applied early, together with another wave, and still waited for in their own place. The
+ * HorizontalPodAutoscaler controller first looks at a new autoscaler one full sync period after
+ * it is created (15s by default), whatever exists by then; creating the autoscalers with the
+ * configuration lets that fixed wait pass while MongoDB and Countly come up. An autoscaler cannot
+ * act before its target exists, and the rollout checks that every target is rendered.
+ */
+export const APPLIED_WITH: Partial<Record<WaveId, WaveId>> = { autoscalers: "config" };
+
 /** All waves in apply order (the tracks flattened); teardown goes in reverse. */
 export const WAVE_ORDER: readonly WaveId[] = [...COMMON_WAVES, ...APP_WAVES, ...MONITORING_WAVES];
 
