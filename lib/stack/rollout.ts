@@ -21,6 +21,7 @@ import { objectId, type Rendered } from "./render.ts";
 import {
   APP_WAVES,
   APPLIED_WITH,
+  appliedIn,
   COMMON_WAVES,
   MONITORING_WAVES,
   WAVE_ORDER,
@@ -419,19 +420,12 @@ export function rolloutSteps(o: RolloutOptions, report: RolloutReport): (Step | 
   const byWave = groupBy(o.objects, (obj) => waveOf(obj));
   const component = (x: Rendered) => x.metadata.labels["app.kubernetes.io/component"]!;
 
-  // Objects applied early, with another wave (see APPLIED_WITH), and waited for in their own.
-  const appliedHere = (wave: WaveId): Rendered[] => [
-    ...(APPLIED_WITH[wave] ? [] : byWave.get(wave) ?? []),
-    ...(Object.keys(APPLIED_WITH) as WaveId[])
-      .filter((w) => APPLIED_WITH[w] === wave)
-      .flatMap((w) => byWave.get(w) ?? []),
-  ];
-
   const waveStep = (wave: WaveId): Step => ({
     name: WAVES[wave],
     async run(ctx) {
       const objs = byWave.get(wave) ?? [];
-      const toApply = appliedHere(wave);
+      // Objects applied early (APPLIED_WITH) are applied here and waited for in their own wave.
+      const toApply = appliedIn(wave).flatMap((w) => byWave.get(w) ?? []);
       if (!objs.length && !toApply.length) return "nothing to apply";
       if (toApply.length) ctx.progress(`applying ${plural(toApply.length, "object")}`);
       const outcomes = await Promise.all(

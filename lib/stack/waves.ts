@@ -44,6 +44,14 @@ export const MONITORING_WAVES: readonly WaveId[] = ["monitoring"];
  */
 export const APPLIED_WITH: Partial<Record<WaveId, WaveId>> = { autoscalers: "config" };
 
+/** The waves whose objects are applied in `wave`'s step: itself (unless applied early) and those applied with it. */
+export function appliedIn(wave: WaveId): WaveId[] {
+  return [
+    ...(APPLIED_WITH[wave] ? [] : [wave]),
+    ...(Object.keys(APPLIED_WITH) as WaveId[]).filter((w) => APPLIED_WITH[w] === wave),
+  ];
+}
+
 /** All waves in apply order (the tracks flattened); teardown goes in reverse. */
 export const WAVE_ORDER: readonly WaveId[] = [...COMMON_WAVES, ...APP_WAVES, ...MONITORING_WAVES];
 

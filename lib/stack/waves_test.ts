@@ -1,7 +1,7 @@
 import assert from "node:assert/strict";
 import { renderStack } from "./render.ts";
 import { resolveValues } from "./values.ts";
-import { WAVE_ORDER, waveOf } from "./waves.ts";
+import { appliedIn, WAVE_ORDER, waveOf } from "./waves.ts";
 
 Deno.test("waves: the stack's dependency order", async () => {
   const objects = await renderStack(await resolveValues([], []), {
@@ -32,4 +32,13 @@ Deno.test("waves: the stack's dependency order", async () => {
   assert.equal(wave("DaemonSet", "node-exporter"), "monitoring");
   // every object sorts after the namespaces and the config it needs
   for (const o of objects) assert.ok(order(waveOf(o)) >= 0, o.metadata.name);
+});
+
+Deno.test("waves: autoscalers are applied with the configuration, and only there", () => {
+  assert.deepEqual(appliedIn("config"), ["config", "autoscalers"]);
+  assert.deepEqual(appliedIn("autoscalers"), []);
+  assert.deepEqual(appliedIn("apps"), ["apps"]);
+  // every wave is applied in exactly one step
+  const applied = WAVE_ORDER.flatMap(appliedIn);
+  assert.deepEqual([...applied].sort(), [...WAVE_ORDER].sort());
 });

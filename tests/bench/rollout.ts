@@ -22,7 +22,7 @@ import { freshSecrets } from "../../lib/stack/secrets.ts";
 import { resolveValues } from "../../lib/stack/values.ts";
 import {
   APP_WAVES,
-  APPLIED_WITH,
+  appliedIn,
   COMMON_WAVES,
   MONITORING_WAVES,
   type WaveId,
@@ -79,20 +79,16 @@ try {
     }
   };
   // Waves applied early (autoscalers, with the configuration) are waited for in their own place.
-  const applyWith = (w: WaveId) => [
-    ...(APPLIED_WITH[w] ? [] : [w]),
-    ...(Object.keys(APPLIED_WITH) as WaveId[]).filter((x) => APPLIED_WITH[x] === w),
-  ];
   const kubectlInWaves = async () => {
     for (const w of COMMON_WAVES) {
-      const f = await waveFile(applyWith(w), w);
+      const f = await waveFile(appliedIn(w), w);
       if (f.objs.length) {
         await k("apply", "--server-side", "--field-manager=kubectl-bench", "-f", f.path);
       }
     }
     const track = async (waves: readonly WaveId[]) => {
       for (const w of waves) {
-        const f = await waveFile(applyWith(w), w);
+        const f = await waveFile(appliedIn(w), w);
         if (f.objs.length) {
           await k("apply", "--server-side", "--field-manager=kubectl-bench", "-f", f.path);
         }
