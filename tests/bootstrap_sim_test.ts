@@ -10,9 +10,22 @@ import { connectKube } from "../lib/kube/client.ts";
 import { watchUntil } from "../lib/kube/watch.ts";
 import { processesMentioning } from "../lib/procs.ts";
 import { run } from "../lib/process.ts";
-import { sandbox } from "./support/env.ts";
+import { type Sandbox, sandbox } from "./support/env.ts";
 
 const LABELS = { "app.kubernetes.io/part-of": "cncfdemo-test" };
+
+/** Runs `teardown --provider sim` and checks that no process, state or kubeconfig entry is left. */
+async function tearDownAndCheckGone(sb: Sandbox, name: string, stateDir: string): Promise<void> {
+  const down = await sb.task("teardown.ts", ["--provider", "sim", "--name", name]);
+  assert.equal(down.code, 0, down.stderr);
+  assert.deepEqual(await processesMentioning(stateDir), []);
+  await assert.rejects(Deno.stat(stateDir), Deno.errors.NotFound);
+  // deno-lint-ignore no-explicit-any
+  const doc = parse(await Deno.readTextFile(sb.kubeconfig)) as any;
+  assert.deepEqual(doc.contexts, []);
+  assert.deepEqual(doc.clusters, []);
+  assert.deepEqual(doc.users, []);
+}
 
 Deno.test("bootstrap:sim → 3 Ready nodes, a Deployment and a Job run, teardown leaves nothing", async (t) => {
   const sb = await sandbox();
@@ -157,15 +170,7 @@ Deno.test("bootstrap:sim → 3 Ready nodes, a Deployment and a Job run, teardown
     await t.step(
       "teardown stops every process, removes the state and the context; twice is fine",
       async () => {
-        const down = await sb.task("teardown.ts", ["--provider", "sim", "--name", name]);
-        assert.equal(down.code, 0, down.stderr);
-        assert.deepEqual(await processesMentioning(stateDir), []);
-        await assert.rejects(Deno.stat(stateDir), Deno.errors.NotFound);
-        // deno-lint-ignore no-explicit-any
-        const doc = parse(await Deno.readTextFile(sb.kubeconfig)) as any;
-        assert.deepEqual(doc.contexts, []);
-        assert.deepEqual(doc.clusters, []);
-        assert.deepEqual(doc.users, []);
+        await tearDownAndCheckGone(sb, name, stateDir);
         const twice = await sb.task("teardown.ts", ["--provider", "sim", "--name", name]);
         assert.equal(twice.code, 0, twice.stderr);
         assert.match(twice.stderr, /nothing to delete/);
@@ -259,13 +264,7 @@ Deno.test("a bootstrap that fails half-way leaves nothing teardown does not find
     assert.ok((await processesMentioning(stateDir)).length > 0, "some control-plane processes run");
     await Deno.stat(stateDir);
     // … and teardown finds all of them
-    const down = await sb.task("teardown.ts", ["--provider", "sim", "--name", name]);
-    assert.equal(down.code, 0, down.stderr);
-    assert.deepEqual(await processesMentioning(stateDir), []);
-    await assert.rejects(Deno.stat(stateDir), Deno.errors.NotFound);
-    // deno-lint-ignore no-explicit-any
-    const doc = parse(await Deno.readTextFile(sb.kubeconfig)) as any;
-    assert.deepEqual(doc.contexts, []);
+    await tearDownAndCheckGone(sb, name, stateDir);
   } finally {
     await sb.task("teardown.ts", ["--provider", "sim", "--name", name]);
     await sb.cleanup();
