@@ -1,11 +1,11 @@
 /**
  * Providers behind one interface (as kind's providers): each knows how to bring a named cluster
  * up as a list of steps, take it down again, and list the clusters it has. Tasks pick a provider
- * by id; `sim` and `aws` exist, `local`, `azure` and `gcp` come later.
+ * by id: `sim`, `local` and `aws`; `azure` and `gcp` come later.
  */
 import type { Step, StepGroup } from "../steps.ts";
 
-export type ProviderId = "sim" | "aws";
+export type ProviderId = "sim" | "local" | "aws";
 
 /** What a bootstrap leaves for the next steps and the user. */
 export interface ClusterInfo {
