@@ -14,7 +14,7 @@
  */
 import { awsBootstrapSteps } from "../lib/aws/bootstrap.ts";
 import { awsPlan } from "../lib/aws/plan.ts";
-import { cidrFlag } from "../lib/aws/cidr.ts";
+import { cidrFlag } from "../lib/cidr.ts";
 import { awsClients } from "../lib/aws/clients.ts";
 import { checkAwsAccess, regionFlag, resolveRegion } from "../lib/aws/flags.ts";
 import { runMain, UsageError } from "../lib/errors.ts";

@@ -1,7 +1,7 @@
 import assert from "node:assert/strict";
-import { cidrFlag, parseCidr } from "./cidr.ts";
-import { parseFlags } from "../flags.ts";
-import { UsageError } from "../errors.ts";
+import { cidrContains, cidrFlag, cidrsOverlap, nthAddress, parseCidr } from "./cidr.ts";
+import { parseFlags } from "./flags.ts";
+import { UsageError } from "./errors.ts";
 
 Deno.test("parseCidr accepts canonical blocks and bare addresses", () => {
   assert.equal(parseCidr("203.0.113.0/24")?.text, "203.0.113.0/24");
@@ -36,4 +36,18 @@ Deno.test("cidrFlag gives the one-line usage error of the project", () => {
   );
   const ok = parseFlags(cmd, { "api-cidr": cidrFlag("API") }, ["--api-cidr", "198.51.100.9"]);
   assert.equal(ok.apiCidr, "198.51.100.9/32");
+});
+
+Deno.test("cidrsOverlap, cidrContains, nthAddress", () => {
+  const pods = parseCidr("10.244.0.0/16")!;
+  assert.equal(cidrsOverlap(pods, parseCidr("10.244.3.0/24")!), true);
+  assert.equal(cidrsOverlap(pods, parseCidr("10.0.0.0/8")!), true);
+  assert.equal(cidrsOverlap(pods, parseCidr("10.96.0.0/16")!), false);
+  assert.equal(cidrsOverlap(pods, parseCidr("10.245.0.0/16")!), false);
+  assert.equal(cidrContains(pods, "10.244.255.255"), true);
+  assert.equal(cidrContains(pods, "10.245.0.0"), false);
+  assert.equal(nthAddress(pods, 1), "10.244.0.1");
+  assert.equal(nthAddress(parseCidr("10.96.0.0/12")!, 10), "10.96.0.10");
+  assert.equal(nthAddress(parseCidr("192.168.1.0/24")!, 256 - 2), "192.168.1.254");
+  assert.throws(() => nthAddress(parseCidr("192.168.1.0/30")!, 4), RangeError);
 });

@@ -1,12 +1,12 @@
 /**
- * IPv4 CIDR blocks for `--api-cidr` and `--ssh-cidr`: parsing, a flag builder and the canonical form
+ * IPv4 CIDR blocks (`--api-cidr`, `--ssh-cidr`, `--pod-cidr`, `--service-cidr`): parsing, a flag builder, the canonical form
  * (host bits must be zero, as AWS security groups require).
  *
  * @example
  * const flags = { "api-cidr": cidrFlag("Who may reach the API server") };
  * parseCidr("203.0.113.7/32"); // { address: "203.0.113.7", prefix: 32, text: "203.0.113.7/32" }
  */
-import { flag, type FlagDef } from "../flags.ts";
+import { flag, type FlagDef } from "./flags.ts";
 
 export interface Cidr {
   address: string;
@@ -45,4 +45,40 @@ export function cidrFlag(
     parse: (raw: string) => parseCidr(raw)?.text,
     expected: CIDR_EXPECTED,
   };
+}
+
+/** The address as a 32-bit number. */
+function toNumber(address: string): number {
+  return address.split(".").reduce((acc, o) => acc * 256 + Number(o), 0);
+}
+
+function toAddress(n: number): string {
+  return [24, 16, 8, 0].map((s) => Math.floor(n / 2 ** s) % 256).join(".");
+}
+
+/** The first and last address of a block, as numbers. */
+function range(c: Cidr): [number, number] {
+  const start = toNumber(c.address);
+  return [start, start + 2 ** (32 - c.prefix) - 1];
+}
+
+/** Whether two blocks share any address. */
+export function cidrsOverlap(a: Cidr, b: Cidr): boolean {
+  const [a0, a1] = range(a);
+  const [b0, b1] = range(b);
+  return a0 <= b1 && b0 <= a1;
+}
+
+/** Whether `address` lies in the block. */
+export function cidrContains(c: Cidr, address: string): boolean {
+  const [lo, hi] = range(c);
+  const n = toNumber(address);
+  return n >= lo && n <= hi;
+}
+
+/** The n-th address of the block (1 = the first host); throws when the block is too small. */
+export function nthAddress(c: Cidr, n: number): string {
+  const [lo, hi] = range(c);
+  if (lo + n > hi) throw new RangeError(`${c.text} has no address number ${n}`);
+  return toAddress(lo + n);
 }
