@@ -14,6 +14,7 @@ export const COMPONENTS = [
   "countly-api",
   "countly-dashboard",
   "boinc",
+  "bench-target",
 ] as const;
 
 export type Component = (typeof COMPONENTS)[number];

@@ -2,7 +2,8 @@
  * Rendering the demo stack: every `templates/<component>/*.yaml.njk` through nunjucks with the
  * values, plus the ConfigMaps autodetected from `templates/<component>/configmaps/<name>/` (one key
  * per file; files ending in `.njk` are rendered first). Every object gets the common labels, its
- * pod template too. Template errors name the file and line.
+ * pod template too. Template errors name the file and line. Components switched off in the values
+ * render nothing; each namespace is rendered with the first enabled component that lives in it.
  */
 // @ts-types="npm:@types/nunjucks@3.2.6"
 import nunjucks from "nunjucks";
@@ -11,6 +12,7 @@ import type { KubernetesObject } from "@kubernetes/client-node";
 import { UsageError } from "../errors.ts";
 import { configMapFromFiles } from "./configmap.ts";
 import { commonLabels, type Component, COMPONENTS, MONITORING } from "./components.ts";
+import { isEnabled } from "./switches.ts";
 import { imageOf, type ImageRef, type Values } from "./values.ts";
 import { WAVE_ORDER, waveOf } from "./waves.ts";
 
@@ -129,11 +131,33 @@ export async function renderStack(
   const env = environment(templatesDir);
   const objects: Rendered[] = [];
   const seen = new Map<string, string>();
-  for (const component of COMPONENTS) {
+  const components = COMPONENTS.filter((c) => isEnabled(values, c));
+  /** Which component is switched on, for templates: `{% if enabled.pushgateway %}`. */
+  const enabled = Object.fromEntries(COMPONENTS.map((c) => [c, components.includes(c)]));
+  // A namespace exists while any component in it is on; it carries the first one's labels.
+  const namespaceOwners = new Map<string, Component>();
+  for (const c of components) {
+    const ns = namespaceOf(c, values);
+    if (!namespaceOwners.has(ns)) namespaceOwners.set(ns, c);
+  }
+  for (const component of components) {
     const dir = `${templatesDir}${component}`;
     const namespace = namespaceOf(component, values);
-    const context = { values, secrets, component, namespace, labels: commonLabels(component) };
+    const context = {
+      values,
+      secrets,
+      component,
+      namespace,
+      enabled,
+      labels: commonLabels(component),
+    };
     const docs: { file: string; obj: Rendered }[] = [];
+    if (namespaceOwners.get(namespace) === component) {
+      docs.push({
+        file: `the namespace of ${component}`,
+        obj: { apiVersion: "v1", kind: "Namespace", metadata: { name: namespace, labels: {} } },
+      });
+    }
     for (const name of await entries(dir, "file")) {
       if (!name.endsWith(".yaml.njk")) continue;
       const file = `templates/${component}/${name}`;

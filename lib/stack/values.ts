@@ -5,7 +5,9 @@
  */
 import { isMap, isScalar, LineCounter, parseDocument } from "yaml";
 import { UsageError } from "../errors.ts";
+import { CATALOG, splitRef } from "../images/catalog.ts";
 import { parseQuantity } from "../quantity.ts";
+import { checkSwitches } from "./switches.ts";
 
 export interface ImageRef {
   registry: string;
@@ -19,15 +21,17 @@ export const DEFAULT_VALUES = {
   namespace: "cncfdemo",
   /** Namespace of Prometheus, Pushgateway, node-exporter and Grafana. */
   monitoringNamespace: "monitoring",
+  /** From the one image catalog (lib/images/catalog.ts), shared with bake and bench. */
   images: {
-    prometheus: { registry: "quay.io", repository: "prometheus/prometheus", tag: "v3.5.0" },
-    pushgateway: { registry: "quay.io", repository: "prometheus/pushgateway", tag: "v1.11.1" },
-    nodeExporter: { registry: "quay.io", repository: "prometheus/node-exporter", tag: "v1.9.1" },
-    grafana: { registry: "docker.io", repository: "grafana/grafana", tag: "12.1.1" },
-    mongo: { registry: "docker.io", repository: "library/mongo", tag: "8.0.12" },
-    countlyApi: { registry: "docker.io", repository: "countly/api", tag: "25.03" },
-    countlyFrontend: { registry: "docker.io", repository: "countly/frontend", tag: "25.03" },
-    boinc: { registry: "docker.io", repository: "boinc/client", tag: "base-ubuntu" },
+    prometheus: splitRef(CATALOG.prometheus.ref),
+    pushgateway: splitRef(CATALOG.pushgateway.ref),
+    nodeExporter: splitRef(CATALOG["node-exporter"].ref),
+    grafana: splitRef(CATALOG.grafana.ref),
+    mongo: splitRef(CATALOG.mongo.ref),
+    countlyApi: splitRef(CATALOG["countly-api"].ref),
+    countlyFrontend: splitRef(CATALOG["countly-frontend"].ref),
+    boinc: splitRef(CATALOG.boinc.ref),
+    benchTarget: splitRef(CATALOG["bench-target"].ref),
   },
   priorities: {
     /** Countly and MongoDB: may preempt background work. */
@@ -36,21 +40,26 @@ export const DEFAULT_VALUES = {
     low: -100,
   },
   prometheus: {
+    enabled: true,
     retention: "7d",
     scrapeInterval: "15s",
     cpuRequest: "250m",
     memoryRequest: "512Mi",
     memoryLimit: "2Gi",
   },
-  pushgateway: { cpuRequest: "50m", memoryRequest: "64Mi", memoryLimit: "256Mi" },
-  nodeExporter: { cpuRequest: "50m", memoryRequest: "32Mi", memoryLimit: "128Mi" },
+  pushgateway: { enabled: true, cpuRequest: "50m", memoryRequest: "64Mi", memoryLimit: "256Mi" },
+  nodeExporter: { enabled: true, cpuRequest: "50m", memoryRequest: "32Mi", memoryLimit: "128Mi" },
   grafana: {
+    /** Needs Prometheus (its one data source). */
+    enabled: true,
     adminUser: "admin",
     cpuRequest: "100m",
     memoryRequest: "128Mi",
     memoryLimit: "512Mi",
   },
   mongo: {
+    /** All of MongoDB: mongo-config, mongo-shard, mongos, mongo-init. It serves only Countly. */
+    enabled: true,
     /** Members of the config-server replica set. */
     configReplicas: 3,
     /** Number of shard replica sets. */
@@ -70,6 +79,8 @@ export const DEFAULT_VALUES = {
     },
   },
   countly: {
+    /** Countly's API and dashboard. Needs MongoDB. */
+    enabled: true,
     api: {
       minReplicas: 2,
       maxReplicas: 10,
@@ -80,7 +91,13 @@ export const DEFAULT_VALUES = {
       memoryRequest: "512Mi",
       memoryLimit: "1Gi",
     },
-    dashboard: { cpuRequest: "250m", memoryRequest: "256Mi", memoryLimit: "1Gi" },
+    dashboard: {
+      /** The dashboard alone (the API stays). */
+      enabled: true,
+      cpuRequest: "250m",
+      memoryRequest: "256Mi",
+      memoryLimit: "1Gi",
+    },
   },
   boinc: {
     enabled: true,
@@ -94,6 +111,18 @@ export const DEFAULT_VALUES = {
     cpuLimit: "1",
     memoryRequest: "256Mi",
     memoryLimit: "512Mi",
+  },
+  /**
+   * A static HTTP server (Deployment and Service bench-target, port 80): a benchmark target that
+   * isolates the platform's data plane from the application. Off by default.
+   */
+  benchTarget: {
+    enabled: false,
+    replicas: 1,
+    cpuRequest: "100m",
+    cpuLimit: "1",
+    memoryRequest: "32Mi",
+    memoryLimit: "128Mi",
   },
 };
 
@@ -132,6 +161,7 @@ const CHECKS: Record<string, Checker> = {
   "countly.api.maxReplicas": intMin(1, 1000),
   "countly.api.targetCpuUtilization": intMin(1, 100),
   "boinc.replicas": intMin(0, 10_000),
+  "benchTarget.replicas": intMin(1, 1000),
   "prometheus.retention": duration,
   "prometheus.scrapeInterval": duration,
 };
@@ -327,6 +357,7 @@ export async function resolveValues(
       `Value countly.api.minReplicas (${values.countly.api.minReplicas}) must not exceed countly.api.maxReplicas (${values.countly.api.maxReplicas})`,
     );
   }
+  checkSwitches(values);
   return values;
 }
 

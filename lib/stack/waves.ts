@@ -2,7 +2,7 @@
  * The order the stack is applied in. Dependency waves, applied one after the other, each applied
  * in parallel and waited for before the next: namespaces and priority classes → RBAC, config,
  * secrets and services → MongoDB replica sets → their init Jobs → mongos → adding the shards →
- * Countly and BOINC → autoscalers. Monitoring depends on nothing after the config wave, so it runs
+ * Countly, BOINC and the bench target → autoscalers. Monitoring depends on nothing after the config wave, so it runs
  * as its own track beside the application's waves.
  */
 import type { KubernetesObject } from "@kubernetes/client-node";
@@ -15,7 +15,7 @@ export const WAVES = {
   "mongo-init": "Initiate the replica sets",
   mongos: "mongos routers",
   "mongo-shards": "Add the shards, create the Countly app",
-  apps: "Countly and BOINC",
+  apps: "Countly, BOINC and the bench target",
   autoscalers: "Autoscalers",
   monitoring: "Prometheus, Pushgateway, node-exporter, Grafana",
 } as const;

@@ -4,7 +4,7 @@ import { resolveValues } from "./values.ts";
 import { appliedIn, WAVE_ORDER, waveOf } from "./waves.ts";
 
 Deno.test("waves: the stack's dependency order", async () => {
-  const objects = await renderStack(await resolveValues([], []), {
+  const objects = await renderStack(await resolveValues([], ["benchTarget.enabled=true"]), {
     grafanaAdminPassword: "p",
     countlyAppKey: "k",
   });
@@ -28,6 +28,8 @@ Deno.test("waves: the stack's dependency order", async () => {
   assert.deepEqual(chain, ["mongo", "mongo-init", "mongos", "mongo-shards", "apps", "autoscalers"]);
   for (let i = 1; i < chain.length; i++) assert.ok(order(chain[i]!) > order(chain[i - 1]!));
   assert.equal(wave("Deployment", "boinc"), "apps");
+  assert.equal(wave("Deployment", "bench-target"), "apps");
+  assert.equal(wave("Service", "bench-target"), "config");
   assert.equal(wave("Deployment", "prometheus"), "monitoring");
   assert.equal(wave("DaemonSet", "node-exporter"), "monitoring");
   // every object sorts after the namespaces and the config it needs
