@@ -14,7 +14,7 @@
  * `<results-dir>/<run-id>.html`) comparing the run with the earlier ones in the results directory.
  *
  * Arguments: --local, --url URL, --time 30s, --connections 64, --threads 2, --parallelism 1,
- *            --request-timeout 2s, --status-counts, --pushgateway URL, --results-dir results,
+ *            --generator-cpu 250m, --request-timeout 2s, --status-counts, --pushgateway URL, --results-dir results,
  *            --save-html [PATH], --context NAME, --kubeconfig FILE, --image IMAGE, --start-timeout 5m
  * Example:   deno task bench --local --url http://127.0.0.1:8080/ --time 10s --save-html
  */
@@ -24,7 +24,8 @@ import { kubeFlags } from "../lib/kube/flags.ts";
 import { log } from "../lib/log.ts";
 import { runSteps } from "../lib/steps.ts";
 import { type BenchOutcome, benchSteps } from "../lib/bench/bench_steps.ts";
-import { DEFAULT_WRK_IMAGE } from "../lib/bench/cluster_runner.ts";
+import { DEFAULT_GENERATOR_CPU, DEFAULT_WRK_IMAGE } from "../lib/bench/cluster_runner.ts";
+import { formatCpu } from "../lib/quantity.ts";
 import { newRunId } from "../lib/bench/result.ts";
 
 export const command: Command = {
@@ -57,6 +58,10 @@ export const flags = {
   time: flag.duration("How long each generator loads the target", { default: "30s", minMs: 1_000 }),
   connections: flag.int("Open connections per generator", { min: 1, max: 100_000, default: 64 }),
   threads: flag.int("wrk threads per generator", { min: 1, max: 1_024, default: 2 }),
+  "generator-cpu": flag.quantity(
+    "CPU each in-cluster generator requests (a scheduling share, not a limit: wrk may use more)",
+    { default: formatCpu(DEFAULT_GENERATOR_CPU), example: "250m or 1" },
+  ),
   parallelism: flag.int("Number of load generators (pods, or wrk processes with --local)", {
     min: 1,
     max: 1_000,
@@ -122,6 +127,7 @@ export async function main(args: string[]): Promise<void> {
     timeMs: o.time,
     connections: o.connections,
     threads: o.threads,
+    generatorCpu: o.generatorCpu,
     parallelism: o.parallelism,
     requestTimeoutMs: o.requestTimeout,
     statusCounts: o.statusCounts,

@@ -46,6 +46,8 @@ export interface BenchOptions {
   connections: number;
   /** wrk threads per generator. */
   threads: number;
+  /** In-cluster: each generator pod's CPU request, in cores (default 250m; no limit). */
+  generatorCpu?: number | undefined;
   parallelism: number;
   requestTimeoutMs: number;
   statusCounts: boolean;
@@ -262,6 +264,7 @@ export function benchSteps(o: BenchOptions, out: BenchOutcome = {}): Step[] {
           durationS,
           connections: o.connections,
           threads: o.threads,
+          generatorCpu: o.generatorCpu,
           requestTimeoutS: o.requestTimeoutMs / 1_000,
           statusCounts: o.statusCounts,
           pushgatewayUrl: o.pushgateway ?? IN_CLUSTER_PUSHGATEWAY,

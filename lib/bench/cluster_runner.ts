@@ -6,9 +6,11 @@
  */
 import type { V1Job, V1Pod } from "@kubernetes/client-node";
 import { CncfdemoError, errorMessage } from "../errors.ts";
+import { CATALOG } from "../images/catalog.ts";
 import type { Kube } from "../kube/client.ts";
 import { watchUntil } from "../kube/watch.ts";
 import { log } from "../log.ts";
+import { formatCpu } from "../quantity.ts";
 import { generatorNames } from "./local_runner.ts";
 import type { Pushgateway } from "./pushgateway.ts";
 import type { GeneratorResult } from "./wrk_result.ts";
@@ -20,7 +22,10 @@ export const COUNTLY_SECRET_KEY = "app-key";
 export const COUNTLY_WRITE_URL = "http://countly-api.cncfdemo:3001/i";
 /** The Pushgateway as the generators reach it. */
 export const IN_CLUSTER_PUSHGATEWAY = "http://pushgateway.monitoring:9091";
-export const DEFAULT_WRK_IMAGE = "ghcr.io/cncfdemo/wrk:0.1.0";
+/** The wrk image: the catalog's (built by `deno task bake --target images`). */
+export const DEFAULT_WRK_IMAGE: string = CATALOG.wrk.ref;
+/** Each generator's CPU request, in cores (`bench --generator-cpu`). */
+export const DEFAULT_GENERATOR_CPU = 0.25;
 
 export interface JobOptions {
   runId: string;
@@ -32,6 +37,8 @@ export interface JobOptions {
   durationS: number;
   connections: number;
   threads: number;
+  /** CPU request of each generator pod, in cores (default {@link DEFAULT_GENERATOR_CPU}). */
+  generatorCpu?: number | undefined;
   requestTimeoutS: number;
   statusCounts: boolean;
   /** Where the generators push (default: the in-cluster Service). */
@@ -117,6 +124,8 @@ export function wrkJob(o: JobOptions): V1Job {
           containers: [{
             name: "wrk",
             image: o.image,
+            // Images imported onto a node offline are used as they are, never pulled again.
+            imagePullPolicy: "IfNotPresent",
             env: [
               {
                 name: "WRK_INDEX",
@@ -136,9 +145,12 @@ export function wrkJob(o: JobOptions): V1Job {
               { name: "WRK_STATUS_COUNTS", value: o.statusCounts ? "1" : "0" },
               { name: "PUSHGATEWAY_URL", value: o.pushgatewayUrl },
             ],
-            // No CPU limit: throttling would measure the limit, not the target.
+            // A small CPU request, not one core per wrk thread: a request reserves capacity for
+            // scheduling, and generators asking for `threads` CPUs each (2 by default) never fit
+            // beside the stack on a 2-vCPU node. No CPU limit: the load is not throttled, wrk
+            // uses whatever CPU is idle (throttling would measure the limit, not the target).
             resources: {
-              requests: { cpu: String(o.threads), memory: "64Mi" },
+              requests: { cpu: formatCpu(o.generatorCpu ?? DEFAULT_GENERATOR_CPU), memory: "64Mi" },
               limits: { memory: "256Mi" },
             },
             securityContext: {

@@ -1,5 +1,6 @@
 import assert from "node:assert/strict";
-import { displayTarget, jobName, wrkJob } from "./cluster_runner.ts";
+import { CATALOG } from "../images/catalog.ts";
+import { DEFAULT_WRK_IMAGE, displayTarget, jobName, wrkJob } from "./cluster_runner.ts";
 
 const base = {
   runId: "20261124-101010-abcd",
@@ -40,10 +41,31 @@ Deno.test("wrkJob: labelled, indexed, never on kwok nodes, app key only by refer
   });
   assert.equal(env.WRK_GENERATOR?.value, "g$(WRK_INDEX)");
   assert.equal(pod.containers[0]!.resources?.limits?.cpu, undefined);
+  assert.equal(pod.containers[0]!.imagePullPolicy, "IfNotPresent");
   assert.equal(pod.containers[0]!.securityContext?.readOnlyRootFilesystem, true);
 });
 
 Deno.test("displayTarget names the Secret instead of the key", () => {
   assert.match(displayTarget(undefined, "r1"), /app_key=<secret countly\/app-key>/);
   assert.equal(displayTarget("http://x:1/", "r1"), "http://x:1/");
+});
+
+Deno.test("wrkJob: each generator requests a small CPU share (fits a 2-vCPU node), never a limit", () => {
+  const byDefault = wrkJob(base).spec!.template.spec!.containers[0]!.resources!;
+  assert.equal(byDefault.requests?.cpu, "250m");
+  assert.equal(byDefault.limits?.cpu, undefined);
+  // threads no longer decide the request: 8 threads still ask for the share given
+  const asked = wrkJob({ ...base, threads: 8, generatorCpu: 0.1 }).spec!.template.spec!
+    .containers[0]!.resources!;
+  assert.equal(asked.requests?.cpu, "100m");
+  assert.equal(
+    wrkJob({ ...base, generatorCpu: 1 }).spec!.template.spec!.containers[0]!.resources!
+      .requests?.cpu,
+    "1",
+  );
+});
+
+Deno.test("the default wrk image is the catalog's", () => {
+  assert.equal(DEFAULT_WRK_IMAGE, CATALOG.wrk.ref);
+  assert.equal(DEFAULT_WRK_IMAGE, "ghcr.io/cncfdemo/wrk:0.1.0");
 });
