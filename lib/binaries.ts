@@ -148,7 +148,11 @@ package main
 import (
 	"github.com/coredns/coredns/core/dnsserver"
 	"github.com/coredns/coredns/coremain"
-${COREDNS_PLUGINS.map((p) => `	_ "github.com/coredns/coredns/plugin/${p}"`).join("\n")}
+${
+    COREDNS_PLUGINS.map((p) =>
+      `	_ "github.com/coredns/coredns/plugin/${p === "prometheus" ? "metrics" : p}"`
+    ).join("\n")
+  }
 )
 
 func init() {
