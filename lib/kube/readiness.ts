@@ -3,7 +3,9 @@
  * Deployment, StatefulSet, DaemonSet (observed generation, updated and available replicas), Job
  * (Complete, or Failed with its reason), HorizontalPodAutoscaler (the controller has taken it on;
  * a target that does not exist yet is waited for),
- * Service (a ready endpoint). Everything else is ready once it exists.
+ * Service (a ready endpoint). Everything else is ready once it exists. And the one rule that stops a
+ * wait early for a workload's pods: a container (init containers too) waiting for an image that
+ * cannot be pulled ({@link imagePullProblems}).
  */
 import type { KubernetesObject } from "@kubernetes/client-node";
 
@@ -120,4 +122,152 @@ export function hasReadyEndpoint(slices: readonly KubernetesObject[]): boolean {
   return slices.some((s) =>
     ((s as Any).endpoints ?? []).some((e: Any) => e?.conditions?.ready !== false)
   );
+}
+
+/** Waiting reasons of a container whose image cannot be had: the wait can stop at once. */
+export const IMAGE_PULL_REASONS: ReadonlySet<string> = new Set([
+  "ErrImagePull",
+  "ImagePullBackOff",
+  "InvalidImageName",
+  "ErrImageNeverPull",
+]);
+
+/** A container of a pod waiting for an image that cannot be pulled. */
+export interface ImagePullProblem {
+  namespace: string;
+  pod: string;
+  container: string;
+  /** An init container. */
+  init: boolean;
+  /** The image as the pod spec names it. */
+  image: string;
+  /** `ErrImagePull`, `ImagePullBackOff`, `InvalidImageName` or `ErrImageNeverPull`. */
+  reason: string;
+  /** The kubelet's message, as it wrote it. */
+  message: string;
+  /** The pod's labels (its component, for messages). */
+  labels: Record<string, string>;
+}
+
+/**
+ * Every container (init containers first) of the given pods that waits for an image it cannot
+ * pull. Pods being deleted are left out: they are going, whatever they wait for.
+ */
+export function imagePullProblems(pods: readonly KubernetesObject[]): ImagePullProblem[] {
+  const out: ImagePullProblem[] = [];
+  for (const p of pods as Any[]) {
+    if (p?.metadata?.deletionTimestamp) continue;
+    const specs: Any[] = [...(p.spec?.initContainers ?? []), ...(p.spec?.containers ?? [])];
+    const statuses: [Any, boolean][] = [
+      ...(p.status?.initContainerStatuses ?? []).map((s: Any) => [s, true] as [Any, boolean]),
+      ...(p.status?.containerStatuses ?? []).map((s: Any) => [s, false] as [Any, boolean]),
+    ];
+    for (const [st, init] of statuses) {
+      const waiting = st?.state?.waiting;
+      if (!waiting || !IMAGE_PULL_REASONS.has(waiting.reason)) continue;
+      out.push({
+        namespace: p.metadata?.namespace ?? "",
+        pod: p.metadata?.name ?? "",
+        container: st.name,
+        init,
+        image: specs.find((c) => c.name === st.name)?.image ?? st.image ?? "",
+        reason: waiting.reason,
+        message: waiting.message ?? "",
+        labels: p.metadata?.labels ?? {},
+      });
+    }
+  }
+  return out;
+}
+
+interface LabelSelector {
+  matchLabels?: Record<string, string>;
+  matchExpressions?: { key: string; operator: string; values?: string[] }[];
+}
+
+/** Whether labels match a label selector (matchLabels and In/NotIn/Exists/DoesNotExist). */
+export function selectorMatches(selector: LabelSelector, labels: Record<string, string>): boolean {
+  for (const [k, v] of Object.entries(selector.matchLabels ?? {})) {
+    if (labels[k] !== v) return false;
+  }
+  for (const e of selector.matchExpressions ?? []) {
+    const has = Object.hasOwn(labels, e.key);
+    const ok = e.operator === "In"
+      ? has && (e.values ?? []).includes(labels[e.key]!)
+      : e.operator === "NotIn"
+      ? !has || !(e.values ?? []).includes(labels[e.key]!)
+      : e.operator === "Exists"
+      ? has
+      : e.operator === "DoesNotExist"
+      ? !has
+      : false;
+    if (!ok) return false;
+  }
+  return true;
+}
+
+/** Kinds whose pods {@link podsOf} finds. */
+export const POD_OWNERS: ReadonlySet<string> = new Set([
+  "Deployment",
+  "StatefulSet",
+  "DaemonSet",
+  "Job",
+]);
+
+/**
+ * The pods of a workload (Deployment, StatefulSet, DaemonSet, Job), found by its selector; a Job
+ * as rendered has none yet, so its pods are found by the label the Job controller gives them.
+ */
+export function podsOf<P extends KubernetesObject>(
+  workload: KubernetesObject,
+  pods: readonly P[],
+): P[] {
+  const w = workload as Any;
+  const selector: LabelSelector | undefined = w.spec?.selector ??
+    (w.kind === "Job"
+      ? { matchLabels: { "batch.kubernetes.io/job-name": w.metadata?.name } }
+      : undefined);
+  if (!selector || !POD_OWNERS.has(w.kind)) return [];
+  const ns = w.metadata?.namespace;
+  return pods.filter((p) =>
+    (ns === undefined || p.metadata?.namespace === ns) &&
+    selectorMatches(selector, p.metadata?.labels ?? {})
+  );
+}
+
+/** The images a workload's pod template names (init containers too). */
+export function templateImages(workload: KubernetesObject): Set<string> {
+  const spec = (workload as Any).spec?.template?.spec ?? {};
+  return new Set(
+    [...(spec.initContainers ?? []), ...(spec.containers ?? [])].map((c: Any) => c.image),
+  );
+}
+
+/**
+ * The image pull problems of these workloads' pods. Only images the workloads name now count:
+ * a pod left from an earlier revision (an image since fixed) is on its way out.
+ */
+export function workloadImagePullProblems(
+  workloads: readonly KubernetesObject[],
+  pods: readonly KubernetesObject[],
+): ImagePullProblem[] {
+  return workloads.flatMap((w) => {
+    const images = templateImages(w);
+    return imagePullProblems(podsOf(w, pods)).filter((p) => images.has(p.image));
+  });
+}
+
+/**
+ * A kubelet message shortened for one line: the gRPC wrapping dropped, whitespace collapsed, and
+ * a long chain of causes cut to its first and last links (the cause is usually last).
+ */
+export function shortenKubeletMessage(message: string, max = 200): string {
+  const text = message.replace(/rpc error: code = \w+ desc = /g, "").replace(/\s+/g, " ").trim();
+  if (text.length <= max) return text;
+  const parts = text.split(": ");
+  if (parts.length >= 3) {
+    const short = `${parts[0]}: … ${parts.slice(-2).join(": ")}`;
+    if (short.length <= max) return short;
+  }
+  return `${text.slice(0, max - 1)}…`;
 }

@@ -1,5 +1,12 @@
 import assert from "node:assert/strict";
-import { hasReadyEndpoint, readiness } from "./readiness.ts";
+import {
+  hasReadyEndpoint,
+  imagePullProblems,
+  podsOf,
+  readiness,
+  shortenKubeletMessage,
+  workloadImagePullProblems,
+} from "./readiness.ts";
 
 const meta = (generation = 2) => ({ name: "x", generation });
 
@@ -125,4 +132,175 @@ Deno.test("readiness: Services need a ready endpoint", () => {
     false,
   );
   assert.equal(hasReadyEndpoint([{ endpoints: [{ conditions: { ready: true } }] } as never]), true);
+});
+
+// deno-lint-ignore no-explicit-any
+type Any = any;
+
+const waitingPod = (
+  name: string,
+  waiting: { reason: string; message?: string } | undefined,
+  o: { init?: boolean; labels?: Record<string, string>; deleting?: boolean } = {},
+): Any => {
+  const status = waiting ? { state: { waiting } } : { state: { running: {} }, ready: true };
+  const init = o.init
+    ? { initContainers: [{ name: "wait", image: "docker.io/library/mongo:8.0.12" }] }
+    : {};
+  return {
+    kind: "Pod",
+    metadata: {
+      name,
+      namespace: "cncfdemo",
+      labels: o.labels ?? { "app.kubernetes.io/name": "grafana" },
+      ...(o.deleting ? { deletionTimestamp: "2026-01-01T00:00:00Z" } : {}),
+    },
+    spec: { ...init, containers: [{ name: "main", image: "docker.io/grafana/grafana:12.1.1" }] },
+    status: o.init
+      ? {
+        initContainerStatuses: [{ name: "wait", ...status }],
+        containerStatuses: [{ name: "main", state: { waiting: { reason: "PodInitializing" } } }],
+      }
+      : { containerStatuses: [{ name: "main", ...status }] },
+  };
+};
+
+Deno.test("imagePullProblems: every reason that means the image cannot be had, init containers too", () => {
+  for (
+    const reason of ["ErrImagePull", "ImagePullBackOff", "InvalidImageName", "ErrImageNeverPull"]
+  ) {
+    const [p, ...rest] = imagePullProblems([waitingPod("a", { reason, message: "m" })]);
+    assert.deepEqual(rest, []);
+    assert.deepEqual(p, {
+      namespace: "cncfdemo",
+      pod: "a",
+      container: "main",
+      init: false,
+      image: "docker.io/grafana/grafana:12.1.1",
+      reason,
+      message: "m",
+      labels: { "app.kubernetes.io/name": "grafana" },
+    });
+  }
+  const init = imagePullProblems([waitingPod("b", { reason: "ImagePullBackOff" }, { init: true })]);
+  assert.deepEqual(init.map((p) => [p.container, p.init, p.image, p.message]), [
+    ["wait", true, "docker.io/library/mongo:8.0.12", ""],
+  ]);
+});
+
+Deno.test("imagePullProblems: waiting for other reasons, running, recovered or deleted pods are no problem", () => {
+  for (const reason of ["ContainerCreating", "PodInitializing", "CrashLoopBackOff"]) {
+    assert.deepEqual(imagePullProblems([waitingPod("a", { reason })]), []);
+  }
+  // the same pod, first backing off, then pulled and running
+  const backingOff = waitingPod("a", { reason: "ImagePullBackOff", message: "Back-off" });
+  assert.equal(imagePullProblems([backingOff]).length, 1);
+  assert.deepEqual(imagePullProblems([waitingPod("a", undefined)]), []);
+  assert.deepEqual(
+    imagePullProblems([waitingPod("a", { reason: "ErrImagePull" }, { deleting: true })]),
+    [],
+  );
+  assert.deepEqual(imagePullProblems([{ kind: "Pod", metadata: { name: "new" } }]), []);
+});
+
+Deno.test("podsOf: a workload's pods by its selector; a rendered Job's by the job-name label", () => {
+  const pods = [
+    waitingPod("g", undefined, { labels: { "app.kubernetes.io/name": "grafana" } }),
+    waitingPod("p", undefined, { labels: { "app.kubernetes.io/name": "prometheus" } }),
+    waitingPod("j", undefined, { labels: { "batch.kubernetes.io/job-name": "mongo-init-cfg" } }),
+  ];
+  const deploy = (selector: object): Any => ({
+    kind: "Deployment",
+    metadata: { name: "grafana", namespace: "cncfdemo" },
+    spec: { selector },
+  });
+  const names = (ps: Any[]) => ps.map((p) => p.metadata.name);
+  assert.deepEqual(
+    names(podsOf(deploy({ matchLabels: { "app.kubernetes.io/name": "grafana" } }), pods)),
+    ["g"],
+  );
+  assert.deepEqual(
+    names(podsOf(
+      deploy({
+        matchExpressions: [{
+          key: "app.kubernetes.io/name",
+          operator: "In",
+          values: ["grafana", "prometheus"],
+        }],
+      }),
+      pods,
+    )),
+    ["g", "p"],
+  );
+  assert.deepEqual(
+    names(
+      podsOf(
+        deploy({ matchExpressions: [{ key: "app.kubernetes.io/name", operator: "DoesNotExist" }] }),
+        pods,
+      ),
+    ),
+    ["j"],
+  );
+  assert.deepEqual(
+    names(
+      podsOf(
+        deploy({
+          matchExpressions: [{
+            key: "app.kubernetes.io/name",
+            operator: "NotIn",
+            values: ["grafana"],
+          }],
+        }),
+        pods,
+      ),
+    ),
+    ["p", "j"],
+  );
+  const job: Any = {
+    kind: "Job",
+    metadata: { name: "mongo-init-cfg", namespace: "cncfdemo" },
+    spec: {},
+  };
+  assert.deepEqual(names(podsOf(job, pods)), ["j"]);
+  // another namespace: not its pods
+  const elsewhere = { ...deploy({ matchLabels: { "app.kubernetes.io/name": "grafana" } }) };
+  elsewhere.metadata = { name: "grafana", namespace: "monitoring" };
+  assert.deepEqual(podsOf(elsewhere, pods), []);
+  // not a pod owner
+  assert.deepEqual(podsOf({ kind: "Service", metadata: { name: "x" } } as Any, pods), []);
+});
+
+Deno.test("workloadImagePullProblems: only images the workload names now (an old revision's pod is going)", () => {
+  const deploy = (image: string): Any => ({
+    kind: "Deployment",
+    metadata: { name: "grafana", namespace: "cncfdemo" },
+    spec: {
+      selector: { matchLabels: { "app.kubernetes.io/name": "grafana" } },
+      template: { spec: { containers: [{ name: "main", image }] } },
+    },
+  });
+  const pod = waitingPod("g", { reason: "ErrImagePull", message: "not found" });
+  assert.equal(
+    workloadImagePullProblems([deploy("docker.io/grafana/grafana:12.1.1")], [pod]).length,
+    1,
+  );
+  assert.deepEqual(
+    workloadImagePullProblems([deploy("docker.io/grafana/grafana:12.2.0")], [pod]),
+    [],
+  );
+});
+
+Deno.test("shortenKubeletMessage: no gRPC wrapping, one line, first and last causes when long", () => {
+  assert.equal(
+    shortenKubeletMessage('rpc error: code = NotFound desc = failed to pull "x":\n  not found'),
+    'failed to pull "x": not found',
+  );
+  const long =
+    'rpc error: code = Unknown desc = failed to pull and unpack image "docker.io/grafana/grafana:12.1.1": failed to resolve reference "docker.io/grafana/grafana:12.1.1": failed to do request: Head "https://registry-1.docker.io/v2/grafana/grafana/manifests/12.1.1": dial tcp: lookup registry-1.docker.io on 10.0.2.3:53: no such host';
+  const short = shortenKubeletMessage(long);
+  assert.ok(short.length <= 200, short);
+  assert.equal(
+    short,
+    'failed to pull and unpack image "docker.io/grafana/grafana:12.1.1": … lookup registry-1.docker.io on 10.0.2.3:53: no such host',
+  );
+  assert.ok(shortenKubeletMessage("x".repeat(500)).endsWith("…"));
 });

@@ -84,6 +84,7 @@ export async function watchUntil<T extends KubernetesObject>(
     };
     const onAbort = () => finish(options.signal?.reason ?? new Error("aborted"));
     options.signal?.addEventListener("abort", onAbort, { once: true });
+    if (options.signal?.aborted) return onAbort(); // aborted while the path was looked up
     timer = setTimeout(() => {
       const why = lastError === undefined
         ? ""

@@ -12,11 +12,18 @@ import { stringify } from "yaml";
 import { CncfdemoError, errorMessage, TimeoutError } from "../errors.ts";
 import { formatDuration } from "../duration.ts";
 import type { Kube } from "../kube/client.ts";
-import { hasReadyEndpoint, readiness, WAITED_KINDS } from "../kube/readiness.ts";
+import {
+  hasReadyEndpoint,
+  POD_OWNERS,
+  readiness,
+  WAITED_KINDS,
+  workloadImagePullProblems,
+} from "../kube/readiness.ts";
 import { KubeApiError } from "../kube/rest.ts";
 import { watchUntil } from "../kube/watch.ts";
 import { parallel, sequence, type Step, type StepContext, type StepGroup } from "../steps.ts";
 import { COMPONENTS, FIELD_MANAGER, MANAGED_SELECTOR } from "./components.ts";
+import { imagePullFailure } from "./image_availability.ts";
 import { objectId, type Rendered } from "./render.ts";
 import {
   APP_WAVES,
@@ -140,8 +147,9 @@ function groupBy<T>(items: readonly T[], key: (t: T) => string): Map<string, T[]
 
 /**
  * Waits until every waited-for object in `objects` is ready and every Service among `services`
- * has a ready endpoint. A failed Job stops the wait at once with its reason; at the deadline, one
- * error lists everything still not ready.
+ * has a ready endpoint. A failed Job, or a pod of a waited-for workload whose image cannot be
+ * pulled, stops every wait at once with one line naming it; at the deadline, one error lists
+ * everything still not ready.
  */
 export async function waitReady(
   kube: Kube,
@@ -152,6 +160,16 @@ export async function waitReady(
 ): Promise<void> {
   const pending = new Map<string, string>(); // id → status
   const waits: Promise<unknown>[] = [];
+  // The first failure that is not the deadline stops every other wait.
+  const stop = new AbortController();
+  // Pod watches end (aborted) once the workloads are ready: that is no failure.
+  const podsDone = new AbortController();
+  const guard = (p: Promise<unknown>) =>
+    p.catch((err) => {
+      if (podsDone.signal.aborted) return;
+      if (!(err instanceof TimeoutError) && !stop.signal.aborted) stop.abort(err);
+      throw err;
+    });
   const report = () => {
     const left = [...pending.entries()];
     if (left.length) {
@@ -168,7 +186,7 @@ export async function waitReady(
     const first = group[0]!;
     const names = new Set(group.map((o) => o.metadata.name));
     for (const o of group) pending.set(objectId(o), "not seen yet");
-    waits.push(watchUntil<KubernetesObject>(
+    waits.push(guard(watchUntil<KubernetesObject>(
       kube,
       {
         apiVersion: first.apiVersion,
@@ -184,6 +202,7 @@ export async function waitReady(
       {
         timeoutMs: deadline.left(),
         describe: () => "",
+        signal: stop.signal,
         onChange: (live) => {
           for (const o of live) {
             if (!names.has(o.metadata?.name ?? "")) continue;
@@ -203,7 +222,7 @@ export async function waitReady(
           return undefined;
         },
       },
-    ));
+    )));
   }
   const withSelector = services.filter((s) =>
     Object.keys((s as { spec?: { selector?: object } }).spec?.selector ?? {}).length
@@ -212,7 +231,7 @@ export async function waitReady(
     const names = group.map((s) => s.metadata.name);
     const ns = group[0]!.metadata.namespace;
     for (const s of group) pending.set(objectId(s), "no ready endpoint");
-    waits.push(watchUntil<KubernetesObject>(
+    waits.push(guard(watchUntil<KubernetesObject>(
       kube,
       {
         apiVersion: "discovery.k8s.io/v1",
@@ -229,6 +248,7 @@ export async function waitReady(
       {
         timeoutMs: deadline.left(),
         describe: () => "",
+        signal: stop.signal,
         onChange: (slices) => {
           for (const n of names) {
             const ok = hasReadyEndpoint(
@@ -239,13 +259,41 @@ export async function waitReady(
           report();
         },
       },
-    ));
+    )));
   }
-  const results = await Promise.allSettled(waits);
-  const failure = results.find((r) =>
-    r.status === "rejected" && !(r.reason instanceof TimeoutError)
+  // While the workloads are waited for, their pods are watched (found by each workload's
+  // selector) for images that cannot be pulled: that is known within seconds, not at the deadline.
+  const waited = Promise.allSettled(waits);
+  const podWatches = [
+    ...groupBy(
+      workloads.filter((o) => POD_OWNERS.has(o.kind)),
+      (o) => o.metadata.namespace ?? "",
+    ).values(),
+  ].map((group) =>
+    guard(watchUntil<KubernetesObject>(
+      kube,
+      {
+        apiVersion: "v1",
+        kind: "Pod",
+        namespace: group[0]!.metadata.namespace,
+        labelSelector: MANAGED_SELECTOR,
+      },
+      () => false,
+      {
+        timeoutMs: deadline.left(),
+        describe: () => "",
+        signal: AbortSignal.any([stop.signal, podsDone.signal]),
+        fail: (pods) => {
+          const problem = workloadImagePullProblems(group, pods)[0];
+          return problem ? imagePullFailure(problem) : undefined;
+        },
+      },
+    ))
   );
-  if (failure) throw (failure as PromiseRejectedResult).reason;
+  const results = await waited;
+  podsDone.abort();
+  await Promise.allSettled(podWatches);
+  if (stop.signal.aborted) throw stop.signal.reason;
   if (results.some((r) => r.status === "rejected")) {
     throw new TimeoutError(
       `Not ready within ${formatDuration(deadline.totalMs)}: ${
