@@ -16,6 +16,8 @@
  *   kubelet-serving                          server  CN system:node:<node>  O system:nodes,
  *                                                    <node>, localhost; <node IP>, 127.0.0.1
  *   metrics-server                           server  metrics-server.kube-system.svc[.cluster.local]
+ *   controller-manager-serving               server  localhost; 127.0.0.1 (its health endpoint)
+ *   scheduler-serving                        server  localhost; 127.0.0.1 (its health endpoint)
  * etcd/ca.crt etcd/ca.key                    etcd CA
  *   etcd/server                              server+client  localhost; 127.0.0.1, ::1
  *   apiserver-etcd-client                    client  CN kube-apiserver-etcd-client
@@ -86,6 +88,8 @@ export interface ClusterPkiPaths {
   kubeletClient: PairPaths;
   kubeletServing: PairPaths;
   metricsServer: PairPaths;
+  controllerManagerServing: PairPaths;
+  schedulerServing: PairPaths;
   etcdCa: PairPaths;
   etcdServer: PairPaths;
   apiserverEtcdClient: PairPaths;
@@ -106,6 +110,8 @@ export type PkiName =
   | "kubelet-client"
   | "kubelet-serving"
   | "metrics-server"
+  | "controller-manager-serving"
+  | "scheduler-serving"
   | "etcd/ca"
   | "etcd/server"
   | "apiserver-etcd-client"
@@ -135,6 +141,8 @@ const NAMES: readonly [PkiName, Exclude<keyof ClusterPkiPaths, "dir" | "sa"> | "
   ["kubelet-client", "kubeletClient"],
   ["kubelet-serving", "kubeletServing"],
   ["metrics-server", "metricsServer"],
+  ["controller-manager-serving", "controllerManagerServing"],
+  ["scheduler-serving", "schedulerServing"],
   ["etcd/ca", "etcdCa"],
   ["etcd/server", "etcdServer"],
   ["apiserver-etcd-client", "apiserverEtcdClient"],
@@ -246,6 +254,15 @@ function leafSpecs(o: ClusterPkiOptions): LeafSpec[] {
       dnsNames: ["metrics-server.kube-system.svc", "metrics-server.kube-system.svc.cluster.local"],
       ips: [],
     },
+    ...(["controller-manager-serving", "scheduler-serving"] as const).map((name) => ({
+      name,
+      ca: "ca" as const,
+      commonName: name,
+      organizations: [],
+      usage: "server" as const,
+      dnsNames: ["localhost"],
+      ips: ["127.0.0.1"],
+    })),
     {
       name: "etcd/server",
       ca: "etcd/ca",

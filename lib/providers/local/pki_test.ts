@@ -32,6 +32,8 @@ const CA_TREES: Record<"ca" | "etcd/ca" | "front-proxy-ca", PkiName[]> = {
     "kubelet-client",
     "kubelet-serving",
     "metrics-server",
+    "controller-manager-serving",
+    "scheduler-serving",
   ],
   "etcd/ca": ["etcd/server", "apiserver-etcd-client"],
   "front-proxy-ca": ["front-proxy-client"],
@@ -86,6 +88,18 @@ const LEAVES: Record<string, { ca: string; subject: string; usage: string; sans?
     subject: "CN = metrics-server",
     usage: "server",
     sans: "DNS:metrics-server.kube-system.svc, DNS:metrics-server.kube-system.svc.cluster.local",
+  },
+  "controller-manager-serving": {
+    ca: "ca",
+    subject: "CN = controller-manager-serving",
+    usage: "server",
+    sans: "DNS:localhost, IP Address:127.0.0.1",
+  },
+  "scheduler-serving": {
+    ca: "ca",
+    subject: "CN = scheduler-serving",
+    usage: "server",
+    sans: "DNS:localhost, IP Address:127.0.0.1",
   },
   "etcd/server": {
     ca: "etcd/ca",

@@ -1,0 +1,549 @@
+/**
+ * Action "add-ons": what makes a bare node a usable cluster, as kind ships it — CoreDNS (the
+ * cluster's DNS at the tenth address of the service CIDR), metrics-server (resource metrics for
+ * `kubectl top` and autoscaling; it verifies the kubelet with the cluster CA, and the API server
+ * verifies it through the APIService's caBundle), and local-path-provisioner with the default
+ * StorageClass (node-local volumes, so claims bind). Applied server-side with strict validation,
+ * then waited for; a re-run changes nothing.
+ */
+import type { KubernetesObject } from "@kubernetes/client-node";
+import { Buffer } from "node:buffer";
+import { CATALOG } from "../../images/catalog.ts";
+import type { Kube } from "../../kube/client.ts";
+import { readiness } from "../../kube/readiness.ts";
+import { watchUntil } from "../../kube/watch.ts";
+import { pki } from "./control_plane.ts";
+import type { ImagesMode, LocalContext } from "./context.ts";
+import { timeLeft } from "./context.ts";
+
+export const ADDON_FIELD_MANAGER = "cncfdemo-local";
+const LABELS = { "app.kubernetes.io/managed-by": "cncfdemo-local" };
+const SYSTEM = "kube-system";
+const STORAGE_NS = "local-path-storage";
+
+type Obj = KubernetesObject & { apiVersion: string; kind: string; metadata: { name: string } };
+
+const restricted = {
+  allowPrivilegeEscalation: false,
+  readOnlyRootFilesystem: true,
+  capabilities: { drop: ["ALL"] },
+};
+
+function coredns(ctx: LocalContext, images: ImagesMode): Obj[] {
+  // Offline, there is no upstream resolver: names outside the cluster are not forwarded.
+  const forward = images === "pull" ? "    forward . /etc/resolv.conf\n" : "";
+  const corefile = `.:53 {
+    errors
+    health {
+        lameduck 5s
+    }
+    ready
+    kubernetes cluster.local in-addr.arpa ip6.arpa {
+        pods insecure
+        fallthrough in-addr.arpa ip6.arpa
+        ttl 30
+    }
+    prometheus :9153
+${forward}    cache 30
+    loadbalance
+}
+`;
+  const app = { "k8s-app": "kube-dns" };
+  return [
+    { apiVersion: "v1", kind: "ServiceAccount", metadata: { name: "coredns", namespace: SYSTEM } },
+    {
+      apiVersion: "rbac.authorization.k8s.io/v1",
+      kind: "ClusterRole",
+      metadata: { name: "system:coredns" },
+      rules: [
+        {
+          apiGroups: [""],
+          resources: ["services", "pods", "namespaces"],
+          verbs: ["list", "watch"],
+        },
+        {
+          apiGroups: ["discovery.k8s.io"],
+          resources: ["endpointslices"],
+          verbs: ["list", "watch"],
+        },
+      ],
+    } as Obj,
+    {
+      apiVersion: "rbac.authorization.k8s.io/v1",
+      kind: "ClusterRoleBinding",
+      metadata: { name: "system:coredns" },
+      roleRef: {
+        apiGroup: "rbac.authorization.k8s.io",
+        kind: "ClusterRole",
+        name: "system:coredns",
+      },
+      subjects: [{ kind: "ServiceAccount", name: "coredns", namespace: SYSTEM }],
+    } as Obj,
+    {
+      apiVersion: "v1",
+      kind: "ConfigMap",
+      metadata: { name: "coredns", namespace: SYSTEM },
+      data: { Corefile: corefile },
+    } as Obj,
+    {
+      apiVersion: "apps/v1",
+      kind: "Deployment",
+      metadata: { name: "coredns", namespace: SYSTEM, labels: app },
+      spec: {
+        replicas: 1,
+        selector: { matchLabels: app },
+        template: {
+          metadata: { labels: app },
+          spec: {
+            serviceAccountName: "coredns",
+            priorityClassName: "system-cluster-critical",
+            dnsPolicy: "Default",
+            securityContext: {
+              runAsNonRoot: true,
+              runAsUser: 65532,
+              runAsGroup: 65532,
+              seccompProfile: { type: "RuntimeDefault" },
+            },
+            containers: [{
+              name: "coredns",
+              image: CATALOG.coredns.ref,
+              imagePullPolicy: "IfNotPresent",
+              args: ["-conf", "/etc/coredns/Corefile"],
+              ports: [
+                { name: "dns", containerPort: 53, protocol: "UDP" },
+                { name: "dns-tcp", containerPort: 53, protocol: "TCP" },
+                { name: "metrics", containerPort: 9153, protocol: "TCP" },
+              ],
+              resources: { requests: { cpu: "50m", memory: "32Mi" }, limits: { memory: "128Mi" } },
+              livenessProbe: {
+                httpGet: { path: "/health", port: 8080 },
+                initialDelaySeconds: 10,
+                periodSeconds: 10,
+              },
+              readinessProbe: { httpGet: { path: "/ready", port: 8181 }, periodSeconds: 2 },
+              securityContext: {
+                ...restricted,
+                capabilities: { drop: ["ALL"], add: ["NET_BIND_SERVICE"] },
+              },
+              volumeMounts: [{ name: "config", mountPath: "/etc/coredns", readOnly: true }],
+            }],
+            volumes: [{ name: "config", configMap: { name: "coredns" } }],
+          },
+        },
+      },
+    } as Obj,
+    {
+      apiVersion: "v1",
+      kind: "Service",
+      metadata: { name: "kube-dns", namespace: SYSTEM, labels: app },
+      spec: {
+        clusterIP: ctx.net.dnsIp,
+        selector: app,
+        ports: [
+          { name: "dns", port: 53, protocol: "UDP", targetPort: 53 },
+          { name: "dns-tcp", port: 53, protocol: "TCP", targetPort: 53 },
+          { name: "metrics", port: 9153, protocol: "TCP", targetPort: 9153 },
+        ],
+      },
+    } as Obj,
+  ];
+}
+
+async function metricsServer(ctx: LocalContext): Promise<Obj[]> {
+  const app = { "k8s-app": "metrics-server" };
+  const b64 = async (file: string) =>
+    Buffer.from(await Deno.readFile(pki(ctx, file))).toString("base64");
+  const binding = (name: string, kind: string, roleKind: string, role: string, ns?: string) =>
+    ({
+      apiVersion: "rbac.authorization.k8s.io/v1",
+      kind,
+      metadata: { name, ...(ns ? { namespace: ns } : {}) },
+      roleRef: { apiGroup: "rbac.authorization.k8s.io", kind: roleKind, name: role },
+      subjects: [{ kind: "ServiceAccount", name: "metrics-server", namespace: SYSTEM }],
+    }) as Obj;
+  return [
+    {
+      apiVersion: "v1",
+      kind: "ServiceAccount",
+      metadata: { name: "metrics-server", namespace: SYSTEM },
+    },
+    {
+      apiVersion: "rbac.authorization.k8s.io/v1",
+      kind: "ClusterRole",
+      metadata: {
+        name: "system:aggregated-metrics-reader",
+        labels: {
+          "rbac.authorization.k8s.io/aggregate-to-view": "true",
+          "rbac.authorization.k8s.io/aggregate-to-edit": "true",
+          "rbac.authorization.k8s.io/aggregate-to-admin": "true",
+        },
+      },
+      rules: [{
+        apiGroups: ["metrics.k8s.io"],
+        resources: ["pods", "nodes"],
+        verbs: ["get", "list", "watch"],
+      }],
+    } as Obj,
+    {
+      apiVersion: "rbac.authorization.k8s.io/v1",
+      kind: "ClusterRole",
+      metadata: { name: "system:metrics-server" },
+      rules: [
+        { apiGroups: [""], resources: ["nodes/metrics"], verbs: ["get"] },
+        { apiGroups: [""], resources: ["pods", "nodes"], verbs: ["get", "list", "watch"] },
+      ],
+    } as Obj,
+    binding(
+      "metrics-server-auth-reader",
+      "RoleBinding",
+      "Role",
+      "extension-apiserver-authentication-reader",
+      SYSTEM,
+    ),
+    binding(
+      "metrics-server:system:auth-delegator",
+      "ClusterRoleBinding",
+      "ClusterRole",
+      "system:auth-delegator",
+    ),
+    binding("system:metrics-server", "ClusterRoleBinding", "ClusterRole", "system:metrics-server"),
+    {
+      apiVersion: "v1",
+      kind: "Secret",
+      metadata: { name: "metrics-server-tls", namespace: SYSTEM },
+      type: "kubernetes.io/tls",
+      data: {
+        "tls.crt": await b64("metrics-server.crt"),
+        "tls.key": await b64("metrics-server.key"),
+      },
+    } as Obj,
+    {
+      apiVersion: "apps/v1",
+      kind: "Deployment",
+      metadata: { name: "metrics-server", namespace: SYSTEM, labels: app },
+      spec: {
+        replicas: 1,
+        selector: { matchLabels: app },
+        template: {
+          metadata: { labels: app },
+          spec: {
+            serviceAccountName: "metrics-server",
+            priorityClassName: "system-cluster-critical",
+            securityContext: {
+              runAsNonRoot: true,
+              runAsUser: 65534,
+              seccompProfile: { type: "RuntimeDefault" },
+            },
+            containers: [{
+              name: "metrics-server",
+              image: CATALOG["metrics-server"].ref,
+              imagePullPolicy: "IfNotPresent",
+              args: [
+                "--secure-port=10250",
+                "--cert-dir=/tmp",
+                "--tls-cert-file=/certs/tls.crt",
+                "--tls-private-key-file=/certs/tls.key",
+                // The kubelet's serving certificate is signed by the cluster CA: verify it.
+                "--kubelet-certificate-authority=/ca/ca.crt",
+                "--kubelet-preferred-address-types=InternalIP",
+                "--kubelet-use-node-status-port",
+                "--metric-resolution=15s",
+              ],
+              ports: [{ name: "https", containerPort: 10250, protocol: "TCP" }],
+              resources: { requests: { cpu: "50m", memory: "64Mi" }, limits: { memory: "256Mi" } },
+              readinessProbe: {
+                httpGet: { path: "/readyz", port: "https", scheme: "HTTPS" },
+                periodSeconds: 2,
+                failureThreshold: 3,
+              },
+              livenessProbe: {
+                httpGet: { path: "/livez", port: "https", scheme: "HTTPS" },
+                periodSeconds: 10,
+              },
+              securityContext: restricted,
+              volumeMounts: [
+                { name: "tmp", mountPath: "/tmp" },
+                { name: "certs", mountPath: "/certs", readOnly: true },
+                { name: "ca", mountPath: "/ca", readOnly: true },
+              ],
+            }],
+            volumes: [
+              { name: "tmp", emptyDir: {} },
+              { name: "certs", secret: { secretName: "metrics-server-tls" } },
+              { name: "ca", configMap: { name: "kube-root-ca.crt" } },
+            ],
+          },
+        },
+      },
+    } as Obj,
+    {
+      apiVersion: "v1",
+      kind: "Service",
+      metadata: { name: "metrics-server", namespace: SYSTEM, labels: app },
+      spec: {
+        selector: app,
+        ports: [{ name: "https", port: 443, protocol: "TCP", targetPort: "https" }],
+      },
+    } as Obj,
+    {
+      apiVersion: "apiregistration.k8s.io/v1",
+      kind: "APIService",
+      metadata: { name: "v1beta1.metrics.k8s.io", labels: app },
+      spec: {
+        group: "metrics.k8s.io",
+        version: "v1beta1",
+        service: { name: "metrics-server", namespace: SYSTEM, port: 443 },
+        caBundle: await b64("ca.crt"),
+        insecureSkipTLSVerify: false,
+        groupPriorityMinimum: 100,
+        versionPriority: 100,
+      },
+    } as Obj,
+  ];
+}
+
+function localPath(ctx: LocalContext): Obj[] {
+  const app = { app: "local-path-provisioner" };
+  const sa = "local-path-provisioner";
+  const config = {
+    nodePathMap: [{
+      node: "DEFAULT_PATH_FOR_NON_LISTED_NODES",
+      paths: [`${ctx.layout.dir}/volumes`],
+    }],
+  };
+  const helperPod = `apiVersion: v1
+kind: Pod
+metadata:
+  name: helper-pod
+spec:
+  priorityClassName: system-node-critical
+  tolerations:
+    - {key: node.kubernetes.io/disk-pressure, operator: Exists, effect: NoSchedule}
+  containers:
+    - name: helper-pod
+      image: ${CATALOG.tools.ref}
+      imagePullPolicy: IfNotPresent
+`;
+  return [
+    { apiVersion: "v1", kind: "Namespace", metadata: { name: STORAGE_NS } },
+    { apiVersion: "v1", kind: "ServiceAccount", metadata: { name: sa, namespace: STORAGE_NS } },
+    {
+      apiVersion: "rbac.authorization.k8s.io/v1",
+      kind: "Role",
+      metadata: { name: sa, namespace: STORAGE_NS },
+      rules: [{
+        apiGroups: [""],
+        resources: ["pods"],
+        verbs: ["get", "list", "watch", "create", "patch", "update", "delete"],
+      }],
+    } as Obj,
+    {
+      apiVersion: "rbac.authorization.k8s.io/v1",
+      kind: "RoleBinding",
+      metadata: { name: sa, namespace: STORAGE_NS },
+      roleRef: { apiGroup: "rbac.authorization.k8s.io", kind: "Role", name: sa },
+      subjects: [{ kind: "ServiceAccount", name: sa, namespace: STORAGE_NS }],
+    } as Obj,
+    {
+      apiVersion: "rbac.authorization.k8s.io/v1",
+      kind: "ClusterRole",
+      metadata: { name: "cncfdemo:local-path-provisioner" },
+      rules: [
+        {
+          apiGroups: [""],
+          resources: ["nodes", "persistentvolumeclaims", "configmaps", "pods", "pods/log"],
+          verbs: ["get", "list", "watch"],
+        },
+        {
+          apiGroups: [""],
+          resources: ["persistentvolumes"],
+          verbs: ["get", "list", "watch", "create", "patch", "update", "delete"],
+        },
+        { apiGroups: [""], resources: ["events"], verbs: ["create", "patch"] },
+        {
+          apiGroups: ["storage.k8s.io"],
+          resources: ["storageclasses"],
+          verbs: ["get", "list", "watch"],
+        },
+      ],
+    } as Obj,
+    {
+      apiVersion: "rbac.authorization.k8s.io/v1",
+      kind: "ClusterRoleBinding",
+      metadata: { name: "cncfdemo:local-path-provisioner" },
+      roleRef: {
+        apiGroup: "rbac.authorization.k8s.io",
+        kind: "ClusterRole",
+        name: "cncfdemo:local-path-provisioner",
+      },
+      subjects: [{ kind: "ServiceAccount", name: sa, namespace: STORAGE_NS }],
+    } as Obj,
+    {
+      apiVersion: "v1",
+      kind: "ConfigMap",
+      metadata: { name: "local-path-config", namespace: STORAGE_NS },
+      data: {
+        "config.json": JSON.stringify(config, null, 2),
+        setup: 'set -eu\nmkdir -m 0777 -p "$VOL_DIR"\n',
+        teardown: 'set -eu\nrm -rf "$VOL_DIR"\n',
+        "helperPod.yaml": helperPod,
+      },
+    } as Obj,
+    {
+      apiVersion: "apps/v1",
+      kind: "Deployment",
+      metadata: { name: "local-path-provisioner", namespace: STORAGE_NS, labels: app },
+      spec: {
+        replicas: 1,
+        selector: { matchLabels: app },
+        template: {
+          metadata: { labels: app },
+          spec: {
+            serviceAccountName: sa,
+            securityContext: {
+              runAsNonRoot: true,
+              runAsUser: 65534,
+              seccompProfile: { type: "RuntimeDefault" },
+            },
+            containers: [{
+              name: "local-path-provisioner",
+              image: CATALOG["local-path-provisioner"].ref,
+              imagePullPolicy: "IfNotPresent",
+              command: [
+                "local-path-provisioner",
+                "start",
+                "--config=/etc/config/config.json",
+                `--service-account-name=${sa}`,
+                `--helper-image=${CATALOG.tools.ref}`,
+              ],
+              env: [
+                {
+                  name: "POD_NAMESPACE",
+                  valueFrom: { fieldRef: { fieldPath: "metadata.namespace" } },
+                },
+                { name: "CONFIG_MOUNT_PATH", value: "/etc/config/" },
+              ],
+              resources: { requests: { cpu: "10m", memory: "32Mi" }, limits: { memory: "128Mi" } },
+              securityContext: restricted,
+              volumeMounts: [{ name: "config", mountPath: "/etc/config/", readOnly: true }],
+            }],
+            volumes: [{ name: "config", configMap: { name: "local-path-config" } }],
+          },
+        },
+      },
+    } as Obj,
+    {
+      apiVersion: "storage.k8s.io/v1",
+      kind: "StorageClass",
+      metadata: {
+        name: "local-path",
+        annotations: { "storageclass.kubernetes.io/is-default-class": "true" },
+      },
+      provisioner: "rancher.io/local-path",
+      volumeBindingMode: "WaitForFirstConsumer",
+      reclaimPolicy: "Delete",
+    } as Obj,
+  ];
+}
+
+/** The API server's own client may use the kubelet's API (logs, exec, port-forward). */
+function apiServerToKubelet(): Obj[] {
+  return [{
+    apiVersion: "rbac.authorization.k8s.io/v1",
+    kind: "ClusterRoleBinding",
+    metadata: { name: "cncfdemo:kube-apiserver-kubelet-client" },
+    roleRef: {
+      apiGroup: "rbac.authorization.k8s.io",
+      kind: "ClusterRole",
+      name: "system:kubelet-api-admin",
+    },
+    subjects: [{
+      apiGroup: "rbac.authorization.k8s.io",
+      kind: "User",
+      name: "kube-apiserver-kubelet-client",
+    }],
+  } as Obj];
+}
+
+/** Every add-on object, labelled as ours. */
+export async function addonObjects(ctx: LocalContext, images: ImagesMode): Promise<Obj[]> {
+  const all = [
+    ...apiServerToKubelet(),
+    ...coredns(ctx, images),
+    ...(await metricsServer(ctx)),
+    ...localPath(ctx),
+  ];
+  for (const o of all) {
+    const m = o.metadata as { labels?: Record<string, string> };
+    m.labels = { ...m.labels, ...LABELS };
+  }
+  return all;
+}
+
+/** Applies the add-ons (server-side, strict); returns how many were created or changed. */
+export async function applyAddons(kube: Kube, objects: readonly Obj[]): Promise<number> {
+  let changed = 0;
+  for (const o of objects) {
+    const before = await kube.rest.get(o);
+    const after = await kube.rest.apply(o, { fieldManager: ADDON_FIELD_MANAGER });
+    if (before?.metadata?.resourceVersion !== after.metadata?.resourceVersion) changed++;
+  }
+  return changed;
+}
+
+/** Waits for the add-ons' Deployments to be available and the metrics APIService to answer. */
+export async function waitForAddons(
+  ctx: LocalContext,
+  progress: (m: string) => void,
+): Promise<void> {
+  const kube = ctx.kube!;
+  const deployments = [[SYSTEM, "coredns"], [SYSTEM, "metrics-server"], [
+    STORAGE_NS,
+    "local-path-provisioner",
+  ]] as const;
+  const pending = new Set(deployments.map(([ns, n]) => `${ns}/${n}`));
+  await Promise.all([
+    ...deployments.map(([ns, name]) =>
+      watchUntil<KubernetesObject>(
+        kube,
+        {
+          apiVersion: "apps/v1",
+          kind: "Deployment",
+          namespace: ns,
+          fieldSelector: `metadata.name=${name}`,
+        },
+        (ds) => ds.length === 1 && readiness({ ...ds[0]!, kind: "Deployment" }).ready,
+        {
+          timeoutMs: timeLeft(ctx),
+          describe: (ds) =>
+            `Add-on ${ns}/${name} is not ready (${
+              ds[0] ? readiness({ ...ds[0], kind: "Deployment" }).status : "missing"
+            }); see kubectl -n ${ns} describe deployment ${name}`,
+        },
+      ).then(() => {
+        pending.delete(`${ns}/${name}`);
+        if (pending.size) progress(`waiting for ${[...pending].join(", ")}`);
+      })
+    ),
+    watchUntil<KubernetesObject>(
+      kube,
+      {
+        apiVersion: "apiregistration.k8s.io/v1",
+        kind: "APIService",
+        fieldSelector: "metadata.name=v1beta1.metrics.k8s.io",
+      },
+      (as) =>
+        as.length === 1 &&
+        ((as[0] as { status?: { conditions?: { type: string; status: string }[] } }).status
+          ?.conditions ?? []).some((c) => c.type === "Available" && c.status === "True"),
+      {
+        timeoutMs: timeLeft(ctx),
+        describe: (as) =>
+          `The metrics API (APIService v1beta1.metrics.k8s.io) is not available: ${
+            ((as[0] as { status?: { conditions?: { type: string; message?: string }[] } })?.status
+              ?.conditions ?? []).find((c) => c.type === "Available")?.message ?? "no status"
+          }`,
+      },
+    ),
+  ]);
+}

@@ -1,0 +1,135 @@
+/**
+ * Taking a local node down, whatever state a bootstrap left it in (finished, failed or interrupted
+ * half-way): everything is found on the host itself — processes by the state directory their
+ * command line mentions, pods' processes by the cluster's cgroup, mounts under the state
+ * directory, the bridge and nftables tables by name — and the sysctls and runtime paths are put
+ * back as the host record says they were.
+ */
+import { log } from "../../log.ts";
+import { exists } from "../../paths.ts";
+import { isAlive, processesMentioning, stopProcesses } from "../../procs.ts";
+import { run } from "../../process.ts";
+import { pollUntil } from "../../wait.ts";
+import { type HostFacts, readHostRecord, readSysctl, writeSysctl } from "./host.ts";
+import type { LocalLayout } from "./layout.ts";
+import { tearDownNetwork } from "./network.ts";
+
+/** The process's program name (argv[0]'s last part). */
+async function programOf(pid: number): Promise<string> {
+  const cmdline = await Deno.readTextFile(`/proc/${pid}/cmdline`).catch(() => "");
+  return (cmdline.split("\0")[0] ?? "").split("/").pop() ?? "";
+}
+
+/** Pids in the cluster's cgroup tree (pods' processes). */
+async function cgroupPids(facts: HostFacts, layout: LocalLayout): Promise<number[]> {
+  const pids = new Set<number>();
+  const walk = async (dir: string) => {
+    const procs = await Deno.readTextFile(`${dir}/cgroup.procs`).catch(() => "");
+    for (const p of procs.split("\n")) if (p.trim()) pids.add(Number(p));
+    for await (const e of Deno.readDir(dir)) if (e.isDirectory) await walk(`${dir}/${e.name}`);
+  };
+  for (const h of facts.cgroupHierarchies) {
+    const root = `${h}${layout.cgroupRoot}`;
+    if (await exists(root)) await walk(root).catch(() => {});
+  }
+  return [...pids];
+}
+
+/** Removes the cluster's cgroup tree, deepest first (empty cgroups only). */
+async function removeCgroups(facts: HostFacts, layout: LocalLayout): Promise<number> {
+  let removed = 0;
+  const rm = async (dir: string) => {
+    for await (const e of Deno.readDir(dir)) if (e.isDirectory) await rm(`${dir}/${e.name}`);
+    await Deno.remove(dir);
+    removed++;
+  };
+  for (const h of facts.cgroupHierarchies) {
+    const root = `${h}${layout.cgroupRoot}`;
+    if (await exists(root)) await rm(root);
+  }
+  return removed;
+}
+
+/** Mount points at or under `dir`, deepest first. */
+export async function mountsUnder(dir: string): Promise<string[]> {
+  const info = await Deno.readTextFile("/proc/self/mountinfo");
+  const points = info.split("\n").map((l) => l.split(" ")[4] ?? "").filter(Boolean)
+    .map((p) => p.replace(/\\([0-7]{3})/g, (_, o) => String.fromCharCode(parseInt(o, 8))))
+    .filter((p) => p === dir || p.startsWith(`${dir}/`));
+  return [...new Set(points)].sort((a, b) => b.length - a.length);
+}
+
+/** Stops every process of the cluster: the kubelet first, then pods, then the rest. */
+export async function stopClusterProcesses(
+  facts: HostFacts,
+  layout: LocalLayout,
+): Promise<number> {
+  const mine = await processesMentioning(layout.dir);
+  const node: number[] = [];
+  for (const pid of mine) {
+    if (["kubelet", "kube-proxy"].includes(await programOf(pid))) node.push(pid);
+  }
+  let stopped = (await stopProcesses(node, 10_000)).length;
+  // Pods' processes: killed outright (their shims would otherwise report and restart nothing).
+  const pods = await cgroupPids(facts, layout);
+  stopped += (await stopProcesses(pods, 0)).length;
+  stopped += (await stopProcesses(await processesMentioning(layout.dir), 10_000)).length;
+  // Anything a shim started while it went down.
+  const late = await cgroupPids(facts, layout);
+  stopped += (await stopProcesses(late, 0)).length;
+  await pollUntil(
+    async () =>
+      (await cgroupPids(facts, layout)).filter(isAlive).length === 0 &&
+      (await processesMentioning(layout.dir)).filter(isAlive).length === 0,
+    {
+      timeoutMs: 15_000,
+      describe: () => `Processes of local cluster "${layout.name}" would not stop`,
+    },
+  );
+  return stopped;
+}
+
+/** Unmounts everything under the state directory (lazily when busy). */
+export async function unmountAll(layout: LocalLayout): Promise<number> {
+  const points = await mountsUnder(layout.dir);
+  for (const p of points) {
+    const r = await run("umount", [p], { allowFailure: true });
+    if (r.code !== 0) {
+      log.debug(`umount ${p}: ${r.stderr.trim()}; unmounting lazily`);
+      await run("umount", ["-l", p], { allowFailure: true });
+    }
+  }
+  const left = await mountsUnder(layout.dir);
+  if (left.length) throw new Error(`Cannot unmount ${left.join(", ")}`);
+  return points.length;
+}
+
+/** Puts the recorded sysctls back; returns those it changed. */
+export async function restoreSysctls(layout: LocalLayout): Promise<string[]> {
+  const record = await readHostRecord(layout);
+  const restored: string[] = [];
+  for (const [key, value] of Object.entries(record?.sysctls ?? {})) {
+    if ((await readSysctl(key)) !== value) {
+      await writeSysctl(key, value);
+      restored.push(`${key}=${value}`);
+    }
+  }
+  return restored;
+}
+
+/** Removes the runtime paths bootstrap created (those the record says did not exist). */
+export async function removeCreatedRuntimePaths(layout: LocalLayout): Promise<string[]> {
+  const record = await readHostRecord(layout);
+  const removed: string[] = [];
+  for (const [path, existed] of Object.entries(record?.runtimePaths ?? {})) {
+    if (existed || !(await exists(path))) continue;
+    if ((await mountsUnder(path)).length) {
+      throw new Error(`${path} still holds mounts: ${(await mountsUnder(path)).join(", ")}`);
+    }
+    await Deno.remove(path, { recursive: true });
+    removed.push(path);
+  }
+  return removed;
+}
+
+export { removeCgroups, tearDownNetwork };
