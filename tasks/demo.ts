@@ -1,26 +1,39 @@
 /**
- * demo — the whole pipeline in one command, on a simulated cluster by default: bootstrap the
- * cluster, roll out the stack (Prometheus, Grafana, sharded MongoDB, Countly, BOINC), run a short
- * benchmark when the cluster can run containers (or say why not), then say where each part lives.
+ * demo — the whole pipeline in one command: bootstrap a cluster (a simulated one by default, any
+ * provider of the registry with --provider) or use an existing one (--context: kind, minikube,
+ * Docker Desktop…), roll out the stack (Prometheus, Grafana, sharded MongoDB, Countly, BOINC), run
+ * a short benchmark when the cluster can run containers (or say why not), then say where each part
+ * lives. On a cluster that runs containers, components whose images the nodes cannot get are
+ * switched off first (one line each), and with Countly off the benchmark loads the bench target.
  *
- * Arguments: the flags of bootstrap:sim (--name, --nodes, --node-cpu, --node-memory, ...), the
- *            values flags of rollout (--values, --set), --timeout, --no-bench
+ * Arguments: --provider sim (default) and that provider's bootstrap flags (sim: --name, --nodes,
+ *            --node-cpu, --node-memory, --node-pods, --bin-dir), or --context NAME; the values
+ *            flags of rollout (--values, --set), --kubeconfig, --timeout, --no-bench
  * Example:   deno task demo
  *            deno task demo --nodes 10 --set countly.api.minReplicas=4
+ *            deno task demo --context kind-kind
  */
 import { type BenchOutcome, benchSteps, demoBenchOptions } from "../lib/bench/bench_steps.ts";
-import { canRunContainers } from "../lib/bench/can_run_containers.ts";
-import { runMain } from "../lib/errors.ts";
-import { type Command, flag, parseFlags } from "../lib/flags.ts";
+import { canRunContainers, type ContainerCapability } from "../lib/bench/can_run_containers.ts";
+import { runMain, UsageError } from "../lib/errors.ts";
+import { type Command, flag, type FlagSpec, parseFlags } from "../lib/flags.ts";
 import { connectKube, defaultKubeconfigPath, type Kube } from "../lib/kube/client.ts";
 import { assertKubeconfigWritable } from "../lib/kube/kubeconfig.ts";
 import { log } from "../lib/log.ts";
 import type { ClusterInfo } from "../lib/providers/provider.ts";
-import { simProvider } from "../lib/providers/sim.ts";
-import { simFlags } from "../lib/providers/sim_flags.ts";
-import { checkTemplates } from "../lib/stack/plan.ts";
+import {
+  givenFlags,
+  mergeFlagSpecs,
+  PROVIDER_IDS,
+  providerEntry,
+  refuseForeignFlags,
+  type RegisteredProvider,
+} from "../lib/providers/providers.ts";
+import { fitToNodes } from "../lib/stack/fit_to_nodes.ts";
+import { checkTemplates, hasDefaultStorageClass } from "../lib/stack/plan.ts";
 import { emptyReport } from "../lib/stack/rollout.ts";
-import { resolveValues, type Values } from "../lib/stack/values.ts";
+import { isEnabled } from "../lib/stack/switches.ts";
+import { applySet, resolveValues, type Values } from "../lib/stack/values.ts";
 import { valuesFlags } from "../lib/stack/values_flags.ts";
 import { runSteps, sequence, type Step, type StepGroup } from "../lib/steps.ts";
 import { reportLine, rolloutPlan } from "./rollout.ts";
@@ -28,64 +41,182 @@ import { reportLine, rolloutPlan } from "./rollout.ts";
 export const command: Command = {
   name: "demo",
   summary:
-    "Bootstrap a simulated cluster, roll out the demo stack, benchmark it when it can, and show where things are.",
-  examples: ["deno task demo", "deno task demo --nodes 10 --set countly.api.minReplicas=4"],
+    "Bootstrap a cluster (simulated by default) or use --context, roll out the demo stack, benchmark it when it can, and show where things are.",
+  examples: [
+    "deno task demo",
+    "deno task demo --nodes 10 --set countly.api.minReplicas=4",
+    "deno task demo --context kind-kind",
+  ],
 };
 
-export const flags = {
-  provider: flag.choice("Where to run the demo", ["sim"] as const, { default: "sim" }),
-  ...simFlags,
+/** Where the demo runs. */
+const where = {
+  provider: flag.choice(
+    "Bootstrap a cluster with this provider (default: sim)",
+    PROVIDER_IDS,
+    { placeholder: PROVIDER_IDS.join("|") },
+  ),
+  context: flag.string(
+    "Run on this existing cluster instead of bootstrapping one (kind, minikube, Docker Desktop…)",
+    { placeholder: "NAME" },
+  ),
+};
+
+/** The demo's own flags: the same whichever cluster it runs on. */
+const common = {
+  ...where,
   ...valuesFlags,
-  kubeconfig: flag.string("Kubeconfig to merge the cluster's context into", {
-    placeholder: "FILE",
+  kubeconfig: flag.string(
+    "Kubeconfig to merge the cluster's context into, or to read --context from",
+    {
+      placeholder: "FILE",
+    },
+  ),
+  timeout: flag.duration("How long the bootstrap and the rollout may each take", {
+    default: "10m",
   }),
   "no-bench": flag.boolean("Skip the closing benchmark"),
 };
 
-/** Where each part of the stack lives, for the closing lines. */
+/** What each provider's demo bootstrap takes (`timeout` and `kubeconfig` are the demo's own). */
+function bootstrapFlags(id: RegisteredProvider): FlagSpec {
+  const demo = providerEntry(id).demo;
+  if (!("flags" in demo)) return {};
+  return Object.fromEntries(Object.entries(demo.flags).filter(([k]) => !(k in common)));
+}
+
+/** Every provider's bootstrap flags (help says whose), then the demo's own. */
+export const flags = {
+  ...where,
+  ...mergeFlagSpecs(
+    PROVIDER_IDS.map(bootstrapFlags),
+    PROVIDER_IDS.map((id) => `--provider ${id}`),
+  ),
+  ...common,
+};
+
+/** Where each part of the stack lives, for the closing lines: the parts switched on. */
 export function whereThingsAre(values: Values, context: string): string[] {
   const k = `kubectl --context ${context}`;
   const mon = values.monitoringNamespace;
   const app = values.namespace;
+  const on = (c: Parameters<typeof isEnabled>[1]) => isEnabled(values, c);
   return [
-    `Grafana:      ${k} -n ${mon} port-forward svc/grafana 3000  → http://127.0.0.1:3000 (user ${values.grafana.adminUser})`,
-    `              password: ${k} -n ${mon} get secret grafana-admin -o jsonpath='{.data.admin-password}' | base64 -d`,
-    `Prometheus:   ${k} -n ${mon} port-forward svc/prometheus 9090  → http://127.0.0.1:9090`,
-    `Pushgateway:  svc/pushgateway.${mon}:9091`,
-    `Countly API:  ${k} -n ${app} port-forward svc/countly-api 3001  (app key: secret countly, key app-key)`,
-    `Dashboard:    ${k} -n ${app} port-forward svc/countly-dashboard 6001`,
-    `MongoDB:      svc/mongos.${app}:27017 (reachable from Countly and the init Jobs only)`,
-    `BOINC:        ${k} -n ${app} get deploy boinc  (background, lowest priority)`,
+    ...(on("grafana")
+      ? [
+        `Grafana:      ${k} -n ${mon} port-forward svc/grafana 3000  → http://127.0.0.1:3000 (user ${values.grafana.adminUser})`,
+        `              password: ${k} -n ${mon} get secret grafana-admin -o jsonpath='{.data.admin-password}' | base64 -d`,
+      ]
+      : []),
+    ...(on("prometheus")
+      ? [`Prometheus:   ${k} -n ${mon} port-forward svc/prometheus 9090  → http://127.0.0.1:9090`]
+      : []),
+    ...(on("pushgateway") ? [`Pushgateway:  svc/pushgateway.${mon}:9091`] : []),
+    ...(on("countly-api")
+      ? [
+        `Countly API:  ${k} -n ${app} port-forward svc/countly-api 3001  (app key: secret countly, key app-key)`,
+      ]
+      : []),
+    ...(on("countly-dashboard")
+      ? [`Dashboard:    ${k} -n ${app} port-forward svc/countly-dashboard 6001`]
+      : []),
+    ...(on("mongos")
+      ? [`MongoDB:      svc/mongos.${app}:27017 (reachable from Countly and the init Jobs only)`]
+      : []),
+    ...(on("boinc")
+      ? [`BOINC:        ${k} -n ${app} get deploy boinc  (background, lowest priority)`]
+      : []),
+    ...(on("bench-target")
+      ? [
+        `Bench target: http://bench-target.${app}/  (${k} -n ${app} port-forward svc/bench-target 8080:80)`,
+      ]
+      : []),
   ];
 }
 
 export async function main(args: string[]): Promise<void> {
   const o = parseFlags(command, flags, args);
+  if (o.context && o.provider) {
+    throw new UsageError(
+      `Pass --context (run on an existing cluster) or --provider (bootstrap one), not both: --context ${o.context} --provider ${o.provider}`,
+    );
+  }
   const kubeconfig = o.kubeconfig ?? defaultKubeconfigPath();
-  await assertKubeconfigWritable(kubeconfig);
-  // A simulated cluster has no volume provisioner: MongoDB keeps its data in emptyDir there,
-  // unless the values say otherwise.
-  const sets = o.set.some((s) => s.startsWith("mongo.persistence."))
-    ? o.set
-    : ["mongo.persistence.enabled=false", ...o.set];
-  const values = await resolveValues(o.values, sets);
-  await checkTemplates(values);
+  const id: RegisteredProvider | undefined = o.context ? undefined : o.provider ?? "sim";
   const info: Partial<ClusterInfo> = {};
+  let bootstrap: (Step | StepGroup)[] = [];
+  if (id === undefined) {
+    const stray = givenFlags(args, mergeFlagSpecs(PROVIDER_IDS.map(bootstrapFlags)));
+    if (stray.length) {
+      throw new UsageError(
+        `--${stray[0]} sets up a new cluster; --context ${o.context} uses an existing one: drop --${
+          stray[0]
+        }`,
+      );
+    }
+  } else {
+    const entry = providerEntry(id);
+    if (!("flags" in entry.demo)) throw new UsageError(entry.demo.unsupported);
+    refuseForeignFlags(
+      args,
+      id,
+      bootstrapFlags(id),
+      (e) => ("flags" in e.demo ? e.demo.flags : {}),
+    );
+    const own = parseFlags(command, { ...bootstrapFlags(id), ...common }, args);
+    await assertKubeconfigWritable(kubeconfig);
+    bootstrap = [sequence(
+      `Bootstrap the ${entry.title} cluster`,
+      entry.demo.bootstrapSteps(own, { kubeconfig, timeoutMs: o.timeout }, info),
+    )];
+  }
+  const values = await resolveValues(o.values, o.set);
+  await checkTemplates(values);
   let kube: Kube | undefined;
   const getKube = () => kube!;
+  let can: ContainerCapability | undefined;
   const report = emptyReport();
   const bench: BenchOutcome = {};
-  let skipped = "";
+  let benchUrl: string | undefined;
+  let skipped = o.noBench ? "--no-bench" : "";
   const steps: (Step | StepGroup)[] = [
-    sequence(
-      "Bootstrap the simulated cluster",
-      simProvider.bootstrapSteps({ ...o, kubeconfig, timeoutMs: o.timeout }, info),
-    ),
+    ...bootstrap,
     {
       name: "Connect",
       async run() {
-        kube = await connectKube({ kubeconfig, context: info.context });
+        kube = await connectKube({ kubeconfig, context: info.context ?? o.context });
+        info.context = kube.context;
+        info.server = kube.server;
         return `${kube.context} at ${kube.server}`;
+      },
+    },
+    {
+      name: "Fit the stack to the cluster",
+      async run(ctx) {
+        const notes: string[] = [];
+        // Without a volume provisioner (simulated clusters), MongoDB keeps its data in emptyDir,
+        // unless the values say otherwise.
+        const userSetsStorage = o.set.some((s) => s.startsWith("mongo.persistence."));
+        if (!userSetsStorage && values.mongo.persistence.enabled && isEnabled(values, "mongos")) {
+          if (!(await hasDefaultStorageClass(getKube()))) {
+            applySet(values, "mongo.persistence.enabled=false");
+            notes.push("MongoDB in emptyDir (no default StorageClass)");
+          }
+        }
+        can = await canRunContainers(getKube());
+        if (!can.ok) {
+          if (!skipped) skipped = can.reason;
+          return [...notes, "no node runs containers: nothing else to fit"].join("; ");
+        }
+        const nodes = (await getKube().core.listNode()).items;
+        const fit = await fitToNodes(values, nodes, { bench: !skipped });
+        for (const line of fit.notes) ctx.note(line);
+        if (fit.benchSkip) skipped = fit.benchSkip;
+        benchUrl = fit.benchUrl;
+        return [
+          ...notes,
+          fit.notes.length ? `${fit.notes.length} switched` : "every component can run",
+        ].join("; ");
       },
     },
     sequence(
@@ -97,15 +228,12 @@ export async function main(args: string[]): Promise<void> {
         prune: true,
       }, report),
     ),
-    sequence("Benchmark", async () => {
-      const skip = (why: string) => {
-        skipped = why;
-        return [{ name: "Skip the benchmark", run: () => Promise.resolve(why) }];
-      };
-      if (o.noBench) return skip("--no-bench");
-      const can = await canRunContainers(getKube());
-      if (!can.ok) return skip(can.reason);
-      return benchSteps(demoBenchOptions({ kubeconfig, context: info.context }), bench);
+    sequence("Benchmark", () => {
+      if (skipped) return [{ name: "Skip the benchmark", run: () => Promise.resolve(skipped) }];
+      return benchSteps(
+        { ...demoBenchOptions({ kubeconfig, context: info.context }), url: benchUrl },
+        bench,
+      );
     }),
   ];
   try {
@@ -113,18 +241,27 @@ export async function main(args: string[]): Promise<void> {
   } finally {
     kube?.close();
   }
+  const nodes = can
+    ? `${can.nodes} ${can.simulated === can.nodes ? "simulated " : ""}node${
+      can.nodes === 1 ? "" : "s"
+    }`
+    : "";
   log.info("");
   log.info(reportLine(report, false));
   if (skipped) log.info(`Benchmark skipped: ${skipped}.`);
   if (bench.resultPath) log.info(`Benchmark result: ${bench.resultPath}`);
-  log.info(`Cluster:      ${info.server} (context ${info.context}, ${o.nodes} simulated nodes)`);
+  log.info(`Cluster:      ${info.server} (context ${info.context}, ${nodes})`);
   for (const line of whereThingsAre(values, info.context!)) log.info(line);
-  if (skipped && !o.noBench) {
+  if (can && !can.ok && !o.noBench) {
     log.info(
       "(Simulated nodes run no containers: port-forwards work on a cluster that runs them.)",
     );
   }
-  log.info(`Tear down:    deno task teardown --provider sim --name ${o.name}`);
+  log.info(
+    id
+      ? `Tear down:    deno task teardown --provider ${id} --name ${info.name}`
+      : `Tear down:    deno task teardown --apps --context ${info.context}  (the stack; the cluster is yours)`,
+  );
 }
 
 if (import.meta.main) runMain(main);

@@ -1,7 +1,7 @@
 /**
  * teardown — delete what cncfdemo made: the deployed stack (--apps: every labelled object, in
- * reverse wave order, waited for until gone) and/or a cluster (--provider). Safe to run again:
- * what is already gone is reported as such.
+ * reverse wave order, waited for until gone) and/or a cluster (--provider, through the provider
+ * registry). Safe to run again: what is already gone is reported as such.
  *
  * Arguments: --apps, --context NAME, --provider sim|aws, --name NAME, --kubeconfig FILE,
  *            --region REGION (aws), --timeout DURATION
@@ -14,10 +14,13 @@ import { connectKube, defaultKubeconfigPath } from "../lib/kube/client.ts";
 import { teardownAppsSteps } from "../lib/stack/teardown_apps.ts";
 import { log } from "../lib/log.ts";
 import { clusterNameFlag } from "../lib/providers/sim_flags.ts";
-import { simProvider } from "../lib/providers/sim.ts";
-import { regionFlag } from "../lib/aws/flags.ts";
-import { awsTeardown } from "../lib/aws/teardown_task.ts";
-import { runSteps, type Step, type StepGroup } from "../lib/steps.ts";
+import {
+  mergeFlagSpecs,
+  PROVIDER_IDS,
+  providerEntry,
+  refuseForeignFlags,
+} from "../lib/providers/providers.ts";
+import { runSteps } from "../lib/steps.ts";
 
 export const command: Command = {
   name: "teardown",
@@ -30,9 +33,9 @@ export const command: Command = {
   ],
 };
 
-export const flags = {
-  provider: flag.choice("Where the cluster runs", ["sim", "aws"] as const, {
-    placeholder: "sim|aws",
+const common = {
+  provider: flag.choice("Where the cluster runs", PROVIDER_IDS, {
+    placeholder: PROVIDER_IDS.join("|"),
   }),
   name: clusterNameFlag,
   kubeconfig: flag.string(
@@ -45,18 +48,32 @@ export const flags = {
   context: flag.string("Kube context for --apps (default: the current context)", {
     placeholder: "NAME",
   }),
-  region: regionFlag,
   timeout: flag.duration(
     "How long to wait: --apps until everything is gone; aws while retrying deletes blocked by dependencies",
     { default: "15m" },
   ),
 };
 
+/** The common flags and every provider's teardown flags (`--region` for aws). */
+export const flags = {
+  ...common,
+  ...mergeFlagSpecs(
+    PROVIDER_IDS.map((id) => providerEntry(id).teardownFlags),
+    PROVIDER_IDS.map((id) => `--provider ${id}`),
+  ),
+  ...common,
+};
+
 export async function main(args: string[]): Promise<void> {
   const o = parseFlags(command, flags, args);
-  const steps: (Step | StepGroup)[] = [];
   if (!o.provider && !o.apps) {
-    throw new UsageError("Nothing to tear down: pass --apps, or --provider sim|aws (see --help)");
+    throw new UsageError(
+      `Nothing to tear down: pass --apps, or --provider ${PROVIDER_IDS.join("|")} (see --help)`,
+    );
+  }
+  const entry = o.provider ? providerEntry(o.provider) : undefined;
+  if (o.provider) {
+    refuseForeignFlags(args, o.provider, entry!.teardownFlags, (e) => e.teardownFlags);
   }
   if (o.apps) {
     const kube = await connectKube({ kubeconfig: o.kubeconfig, context: o.context });
@@ -66,16 +83,14 @@ export async function main(args: string[]): Promise<void> {
       kube.close();
     }
     log.info(`The demo stack is gone from context ${kube.context}.`);
-    if (!o.provider) return;
   }
-  const kubeconfig = o.kubeconfig ?? defaultKubeconfigPath();
-  if (o.provider === "aws") {
-    await awsTeardown({ name: o.name, region: o.region, kubeconfig, timeoutMs: o.timeout });
-    log.info(`Cluster "${o.name}" (aws) is gone.`);
-    return;
-  }
-  steps.push(...simProvider.teardownSteps({ name: o.name, kubeconfig }));
-  await runSteps(steps);
+  if (!o.provider || !entry) return;
+  await entry.teardown({
+    name: o.name,
+    kubeconfig: o.kubeconfig ?? defaultKubeconfigPath(),
+    timeoutMs: o.timeout,
+    flags: o as unknown as Record<string, unknown>,
+  });
   log.info(`Cluster "${o.name}" (${o.provider}) is gone.`);
 }
 

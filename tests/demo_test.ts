@@ -29,3 +29,37 @@ Deno.test("demo: bootstrap, rollout, benchmark skipped on simulated nodes with t
     assert.equal(down.code, 0, down.stderr);
   }
 });
+
+Deno.test("demo: --provider aws, --context with --provider, and bootstrap flags with --context are refused in one line", async () => {
+  const sb = await sandbox();
+  try {
+    const cases: [string[], string][] = [
+      [
+        ["--provider", "aws"],
+        "error: deno task demo --provider aws is not supported: create the cluster with deno task bootstrap:aws (it needs --api-cidr and AWS credentials), then run deno task demo --context aws-<name>\n",
+      ],
+      [
+        ["--context", "kind-kind", "--provider", "sim"],
+        "error: Pass --context (run on an existing cluster) or --provider (bootstrap one), not both: --context kind-kind --provider sim\n",
+      ],
+      [
+        ["--context", "kind-kind", "--nodes", "2"],
+        "error: --nodes sets up a new cluster; --context kind-kind uses an existing one: drop --nodes\n",
+      ],
+      [
+        ["--provider", "sim", "--set", "countly.enabled=false"],
+        "error: mongo.enabled=true serves only Countly, which is off (countly.enabled=false): switch MongoDB off too (--set mongo.enabled=false)\n",
+      ],
+    ];
+    for (const [args, error] of cases) {
+      const r = await sb.task("demo.ts", args);
+      assert.equal(r.code, 2, r.stderr);
+      assert.equal(r.stderr, error);
+    }
+    // nothing was bootstrapped, nothing written
+    await assert.rejects(Deno.stat(`${sb.dir}/state`), Deno.errors.NotFound);
+    await assert.rejects(Deno.stat(sb.kubeconfig), Deno.errors.NotFound);
+  } finally {
+    await sb.cleanup();
+  }
+});

@@ -1,12 +1,13 @@
 /**
- * `teardown --provider aws` as one call for tasks/teardown.ts: resolve the region, check access,
- * run the teardown steps and report the AWS API calls made.
+ * `teardown --provider aws` as one call for the provider registry (lib/providers/providers.ts):
+ * resolve the region, check access, run the provider's teardown steps and report the AWS API
+ * calls made.
  */
 import { isVerbose, log } from "../log.ts";
+import { awsProvider } from "../providers/aws.ts";
 import { runSteps } from "../steps.ts";
 import { awsClients } from "./clients.ts";
 import { checkAwsAccess, resolveRegion } from "./flags.ts";
-import { awsTeardownSteps } from "./teardown.ts";
 
 export interface AwsTeardownInput {
   name: string;
@@ -22,7 +23,7 @@ export async function awsTeardown(i: AwsTeardownInput): Promise<void> {
   const started = performance.now();
   await checkAwsAccess(aws); // one line when credentials or the endpoint are missing
   try {
-    await runSteps(awsTeardownSteps({ ...i, clients: aws }));
+    await runSteps(awsProvider.teardownSteps({ ...i, clients: aws }));
   } finally {
     const secs = ((performance.now() - started) / 1000).toFixed(1);
     log.info(`${aws.calls.summary()} in ${secs}s`);

@@ -13,16 +13,26 @@ export async function checkTemplates(values: Values): Promise<number> {
   return (await renderStack(values, freshSecrets())).length;
 }
 
+type StorageClass = { metadata?: { name?: string; annotations?: Record<string, string> } };
+
+async function storageClasses(kube: Kube): Promise<StorageClass[]> {
+  return await kube.rest.list<StorageClass>("storage.k8s.io/v1", "StorageClass");
+}
+
+function isDefaultClass(c: StorageClass): boolean {
+  return c.metadata?.annotations?.["storageclass.kubernetes.io/is-default-class"] === "true";
+}
+
+/** Whether the cluster has a default StorageClass (simulated clusters have none). */
+export async function hasDefaultStorageClass(kube: Kube): Promise<boolean> {
+  return (await storageClasses(kube)).some(isDefaultClass);
+}
+
 /** Refuses values the cluster cannot satisfy, before anything is applied. */
 export async function checkCluster(kube: Kube, values: Values): Promise<void> {
   const p = values.mongo.persistence;
-  if (!p.enabled) return;
-  const classes = await kube.rest.list<
-    { metadata?: { name?: string; annotations?: Record<string, string> } }
-  >(
-    "storage.k8s.io/v1",
-    "StorageClass",
-  );
+  if (!values.mongo.enabled || !p.enabled) return;
+  const classes = await storageClasses(kube);
   if (p.storageClass) {
     if (!classes.some((c) => c.metadata?.name === p.storageClass)) {
       throw new UsageError(
@@ -33,10 +43,7 @@ export async function checkCluster(kube: Kube, values: Values): Promise<void> {
     }
     return;
   }
-  const hasDefault = classes.some((c) =>
-    c.metadata?.annotations?.["storageclass.kubernetes.io/is-default-class"] === "true"
-  );
-  if (!hasDefault) {
+  if (!classes.some(isDefaultClass)) {
     throw new UsageError(
       "MongoDB's volumes need a StorageClass and the cluster has no default one: pass --set mongo.persistence.storageClass=NAME, or --set mongo.persistence.enabled=false for throwaway data (simulated clusters)",
     );

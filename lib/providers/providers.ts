@@ -1,0 +1,182 @@
+/**
+ * The registry of providers (kind's providers): `teardown --provider X`, `demo --provider X` and
+ * kube context names go through it, so the tasks never branch per provider. Adding a provider is
+ * one entry in {@link PROVIDERS} and its flags.
+ */
+import { awsTeardown } from "../aws/teardown_task.ts";
+import { regionFlag } from "../aws/flags.ts";
+import { UsageError } from "../errors.ts";
+import type { FlagSpec, Parsed } from "../flags.ts";
+import { runSteps } from "../steps.ts";
+import { awsProvider } from "./aws.ts";
+import type { Provider, ProviderId } from "./provider.ts";
+import { simProvider } from "./sim.ts";
+import { simFlags } from "./sim_flags.ts";
+
+/** What `teardown --provider X` hands a provider. */
+export interface TeardownInput {
+  name: string;
+  kubeconfig: string;
+  timeoutMs: number;
+  /** The provider's own teardown flags ({@link ProviderEntry.teardownFlags}), parsed. */
+  flags: Record<string, unknown>;
+}
+
+/** How `demo --provider X` bootstraps with this provider. */
+export interface DemoSupport {
+  /** The bootstrap flags the demo takes for this provider (its bootstrap task's, mostly). */
+  readonly flags: FlagSpec;
+  /** The provider's bootstrap steps, from those flags (parsed), the kubeconfig and the deadline. */
+  bootstrapSteps(
+    flags: Record<string, unknown>,
+    common: { kubeconfig: string; timeoutMs: number },
+    info: Parameters<Provider<unknown, unknown>["bootstrapSteps"]>[1],
+  ): ReturnType<Provider<unknown, unknown>["bootstrapSteps"]>;
+}
+
+export interface ProviderEntry {
+  readonly provider: Provider<never, never>;
+  /** A few words for step names and help: `simulated`. */
+  readonly title: string;
+  /** Flags `teardown --provider X` takes beyond --name, --kubeconfig and --timeout. */
+  readonly teardownFlags: FlagSpec;
+  /** Deletes the cluster (safe to run again). */
+  teardown(o: TeardownInput): Promise<unknown>;
+  /** How the demo bootstraps here, or why it does not (one line). */
+  readonly demo: DemoSupport | { readonly unsupported: string };
+}
+
+/** A typed {@link DemoSupport}: `bootstrapSteps` sees the parsed flags of `flags`. */
+function demoWith<S extends FlagSpec, C>(
+  provider: Provider<C, unknown>,
+  flags: S,
+  options: (o: Parsed<S>, common: { kubeconfig: string; timeoutMs: number }) => C,
+): DemoSupport {
+  return {
+    flags,
+    bootstrapSteps: (o, common, info) =>
+      provider.bootstrapSteps(options(o as Parsed<S>, common), info),
+  };
+}
+
+/** Every provider the tasks know, by id. */
+export const PROVIDERS = {
+  sim: {
+    provider: simProvider,
+    title: "simulated",
+    teardownFlags: {},
+    teardown: (o) =>
+      runSteps(simProvider.teardownSteps({ name: o.name, kubeconfig: o.kubeconfig })),
+    demo: demoWith(
+      simProvider,
+      simFlags,
+      (o, c) => ({ ...o, kubeconfig: c.kubeconfig, timeoutMs: c.timeoutMs }),
+    ),
+  },
+  // TODO(local): add the local provider here once lib/providers/local.ts is in:
+  //   local: {
+  //     provider: localProvider,
+  //     title: "local",
+  //     teardownFlags: {},
+  //     teardown: (o) =>
+  //       runSteps(localProvider.teardownSteps({ name: o.name, kubeconfig: o.kubeconfig })),
+  //     demo: demoWith(localProvider, localFlags, (o, c) => ({ ...o, ...c })),
+  //   },
+  // and its flags come with it: `teardown --provider local` and `demo --provider local` need
+  // nothing else (ProviderId already has "local").
+  aws: {
+    provider: awsProvider,
+    title: "AWS",
+    teardownFlags: { region: regionFlag },
+    teardown: (o) =>
+      awsTeardown({
+        name: o.name,
+        region: o.flags.region as string | undefined,
+        kubeconfig: o.kubeconfig,
+        timeoutMs: o.timeoutMs,
+      }),
+    demo: {
+      unsupported:
+        "deno task demo --provider aws is not supported: create the cluster with deno task bootstrap:aws (it needs --api-cidr and AWS credentials), then run deno task demo --context aws-<name>",
+    },
+  },
+} as const satisfies Partial<Record<ProviderId, ProviderEntry>>;
+
+export type RegisteredProvider = keyof typeof PROVIDERS;
+
+/** The registered ids, for `--provider` choices. */
+export const PROVIDER_IDS = Object.keys(PROVIDERS) as RegisteredProvider[];
+
+/** The registry entry of a provider. */
+export function providerEntry(id: RegisteredProvider): ProviderEntry {
+  return PROVIDERS[id] as ProviderEntry;
+}
+
+/** The kube context of a cluster: `sim-<name>`, `local-<name>`, `aws-<name>`. */
+export function contextName(id: RegisteredProvider, name: string): string {
+  return providerEntry(id).provider.contextName(name);
+}
+
+/**
+ * Several flag specs as one (for help and a first parse): a flag defined by several keeps the
+ * first definition, without a default when their defaults differ. With `labels` (one per spec),
+ * each flag's help says whose it is: `Number of simulated nodes (--provider sim)`.
+ */
+export function mergeFlagSpecs(specs: readonly FlagSpec[], labels?: readonly string[]): FlagSpec {
+  const out: FlagSpec = {};
+  const owners = new Map<string, string[]>();
+  const defaults = new Map<string, Set<unknown>>();
+  specs.forEach((spec, i) => {
+    for (const [name, def] of Object.entries(spec)) {
+      out[name] ??= def;
+      owners.set(name, [...(owners.get(name) ?? []), labels?.[i] ?? ""]);
+      defaults.set(name, (defaults.get(name) ?? new Set()).add(def.default));
+    }
+  });
+  for (const [name, def] of Object.entries(out)) {
+    const by = owners.get(name)!.filter(Boolean);
+    const notes = [
+      ...(by.length ? [by.join(", ")] : []),
+      ...(defaults.get(name)!.size > 1 ? ["default by provider"] : []),
+    ];
+    if (!notes.length) continue;
+    const { default: _d, defaultLabel: _l, ...rest } = def;
+    out[name] = {
+      ...(defaults.get(name)!.size > 1 ? rest : def),
+      description: `${def.description} (${notes.join("; ")})`,
+    };
+  }
+  return out;
+}
+
+/** The flags of `spec` that appear in `args` (`--name`, `--name=x`), in the order given. */
+export function givenFlags(args: readonly string[], spec: FlagSpec): string[] {
+  const names = new Set(Object.keys(spec));
+  const seen: string[] = [];
+  for (const a of args) {
+    const m = /^--([^=]+)/.exec(a);
+    if (m && names.has(m[1]!) && !seen.includes(m[1]!)) seen.push(m[1]!);
+  }
+  return seen;
+}
+
+/**
+ * Refuses flags that belong to other providers than `id` (`--region` with `--provider sim`) in
+ * one line; `own` are the flags `id` takes, `others` every provider's.
+ */
+export function refuseForeignFlags(
+  args: readonly string[],
+  id: RegisteredProvider,
+  own: FlagSpec,
+  flagsOf: (entry: ProviderEntry) => FlagSpec,
+): void {
+  for (const other of PROVIDER_IDS) {
+    if (other === id) continue;
+    const foreign = givenFlags(args, flagsOf(providerEntry(other))).filter((f) => !(f in own));
+    if (foreign.length) {
+      throw new UsageError(
+        `--${foreign[0]} is a flag of --provider ${other}, not of --provider ${id}: drop it`,
+      );
+    }
+  }
+}
