@@ -1,72 +1,79 @@
 /**
- * Building the container images in `images/<name>/Dockerfile` with docker or podman (`bake --target
- * images`): finds an engine that answers (`<cli> info`), says in one line when there is none — or
- * when the docker CLI is there but its engine is not — then builds each image as
- * `cncfdemo/<name>:latest`, or `<registry>/cncfdemo-<name>:latest` pushed to `--registry`.
+ * Container images with no Docker daemon and no registry: the catalog's images
+ * (lib/images/catalog.ts) built offline from their recipes into OCI archives
+ * (`bake --target images`), and imported into a node's containerd (the `local` provider).
+ *
+ * @example
+ * const archives = await ensureImageArchives(["pause", "coredns", "tools"], { progress });
+ * await importImages(ctr, "/run/cncfdemo/containerd.sock", archives, progress);
  */
-import { CncfdemoError } from "./errors.ts";
-import { hasProgram, lastLines, run } from "./process.ts";
+import { CncfdemoError, UsageError } from "./errors.ts";
+import { type CatalogImage, IMAGES } from "./images/catalog.ts";
+import {
+  type ArchiveOptions,
+  checkCanBuild,
+  ensureImageArchive,
+  type ImageArchive,
+  planImageArchive,
+} from "./images/image_archive.ts";
 
-export const IMAGES_DIR = new URL("../images/", import.meta.url).pathname;
+export type { ArchiveOptions, ImageArchive } from "./images/image_archive.ts";
+export { importImages, type ImportOptions, type ImportResult } from "./images/ctr_import.ts";
 
-export interface Engine {
-  cli: "docker" | "podman";
-}
+/** Which images a cluster gets from archives: `offline` every image with a recipe, `pull` ours. */
+export type ImagesMode = "offline" | "pull";
 
-/** The first of docker, podman whose engine answers; a one-line error otherwise. */
-export async function findEngine(): Promise<Engine> {
-  const problems: string[] = [];
-  for (const cli of ["docker", "podman"] as const) {
-    if (!(await hasProgram(cli))) continue;
-    const r = await run(cli, ["info"], { allowFailure: true });
-    if (r.code === 0) return { cli };
-    const why = lastLines(r.stderr, 1) || lastLines(r.stdout, 1) || `exit code ${r.code}`;
-    problems.push(`${cli} is installed but its engine is not running (${why})`);
-  }
-  if (problems.length === 0) {
-    throw new CncfdemoError(
-      "Cannot build container images: neither docker nor podman is installed; install one (e.g. apt-get install podman) and run again",
-    );
-  }
-  throw new CncfdemoError(
-    `Cannot build container images: ${
-      problems.join("; ")
-    }; start the engine (systemctl start docker) or install podman`,
-  );
-}
-
-/** The images with a Dockerfile, by directory name. */
-export async function imageNames(dir = IMAGES_DIR): Promise<string[]> {
-  const names: string[] = [];
-  for await (const e of Deno.readDir(dir)) {
-    if (!e.isDirectory) continue;
-    try {
-      await Deno.stat(`${dir}/${e.name}/Dockerfile`);
-      names.push(e.name);
-    } catch {
-      // no Dockerfile: not a container image (images/node is a machine image)
+/** The images to build for a mode (optionally only some), and those that can only be pulled. */
+export function selectImages(
+  mode: ImagesMode,
+  only: readonly string[] = [],
+): { build: CatalogImage[]; pulled: CatalogImage[] } {
+  const known = new Map(IMAGES.map((i) => [i.name, i]));
+  for (const name of only) {
+    if (!known.has(name)) {
+      throw new UsageError(
+        `Unknown image "${name}"; the catalog has ${[...known.keys()].join(", ")}`,
+      );
     }
   }
-  return names.sort();
+  const wanted = only.length ? IMAGES.filter((i) => only.includes(i.name)) : IMAGES;
+  const build: CatalogImage[] = [];
+  const pulled: CatalogImage[] = [];
+  for (const image of wanted) {
+    if (!image.recipe) pulled.push(image);
+    else if (mode === "offline" || image.own || only.includes(image.name)) build.push(image);
+  }
+  return { build, pulled };
 }
 
-/** The tag of image `name`. */
-export function imageTag(name: string, registry?: string): string {
-  return registry
-    ? `${registry.replace(/\/$/, "")}/cncfdemo-${name}:latest`
-    : `cncfdemo/${name}:latest`;
-}
-
-/** Builds (and with a registry, pushes) one image. */
-export async function buildImage(
-  engine: Engine,
-  name: string,
-  registry: string | undefined,
-  progress: (line: string) => void,
-  dir = IMAGES_DIR,
-): Promise<string> {
-  const tag = imageTag(name, registry);
-  await run(engine.cli, ["build", "-t", tag, `${dir}/${name}`], { onLine: (l) => progress(l) });
-  if (registry) await run(engine.cli, ["push", tag], { onLine: (l) => progress(l) });
-  return tag;
+/**
+ * The archives of the named images, building what is missing or out of date (needs root to build;
+ * cached archives are returned as they are). Images with no recipe are a one-line error.
+ */
+export async function ensureImageArchives(
+  names: readonly string[],
+  options: ArchiveOptions = {},
+): Promise<ImageArchive[]> {
+  const images = names.map((name) => {
+    const image = IMAGES.find((i) => i.name === name);
+    if (!image) {
+      throw new CncfdemoError(
+        `Unknown image "${name}"; the catalog has ${IMAGES.map((i) => i.name).join(", ")}`,
+      );
+    }
+    return image;
+  });
+  const plans = await Promise.all(images.map((i) => planImageArchive(i, options)));
+  await checkCanBuild(plans);
+  const out: ImageArchive[] = [];
+  for (const image of images) {
+    const progress = options.progress;
+    out.push(
+      await ensureImageArchive(image, {
+        ...options,
+        ...(progress ? { progress: (m: string) => progress(`${image.name}: ${m}`) } : {}),
+      }),
+    );
+  }
+  return out;
 }

@@ -2,21 +2,29 @@
  * bake — build what the clusters run: `--target ami` bakes the node machine image on AWS from
  * images/node/ (a builder instance runs the recipe and powers off; the image is created, waited for
  * and tagged; the builder is terminated, also on failure); `--target images` builds the container
- * images in images/*\/Dockerfile with docker or podman (and pushes them with --registry).
+ * images of the catalog (lib/images/catalog.ts) offline, with no Docker daemon and no registry, into
+ * OCI archives that containerd imports: Debian images on a debootstrap'ed base, Go binaries from the
+ * binary cache, the static pause program. Archives are keyed by their inputs: a second run says
+ * "unchanged". Images with no recipe (pulled from their registry) are named and skipped. Building
+ * needs root (debootstrap, chroot, overlay mounts).
  *
- * Arguments: --target ami|images, --region REGION, --base-image AMI, --instance-type TYPE,
- *            --registry HOST[/PATH], --timeout DURATION
+ * Arguments: --target ami|images
+ *            ami:    --region REGION, --base-image AMI, --instance-type TYPE, --timeout DURATION
+ *            images: --images offline|pull (offline: every image with a recipe; pull: only ours),
+ *                    --only NAME[,NAME…], --out DIR (default <cache>/images/archives)
  * Example:   deno task bake --target ami --region eu-west-1
- *            deno task bake --target images --registry 123456789012.dkr.ecr.eu-west-1.amazonaws.com
+ *            sudo deno task bake --target images --only tools,pause
  */
+import { resolve } from "node:path";
 import { bakeAmiSteps, type BakeState, terminateBuilderStep } from "../lib/aws/bake_ami.ts";
 import { awsClients } from "../lib/aws/clients.ts";
 import { checkAwsAccess, regionFlag, resolveRegion } from "../lib/aws/flags.ts";
-import { buildImage, findEngine, imageNames } from "../lib/container_images.ts";
+import { selectImages } from "../lib/container_images.ts";
+import { bakeImagesSteps } from "../lib/images/bake_steps.ts";
 import { runMain } from "../lib/errors.ts";
 import { type Command, flag, parseFlags } from "../lib/flags.ts";
 import { isVerbose, log } from "../lib/log.ts";
-import { runSteps, step } from "../lib/steps.ts";
+import { runSteps } from "../lib/steps.ts";
 
 export const command: Command = {
   name: "bake",
@@ -24,8 +32,8 @@ export const command: Command = {
     "Bake the node image on AWS (--target ami) or build the container images (--target images).",
   examples: [
     "deno task bake --target ami --region eu-west-1",
-    "deno task bake --target images",
-    "deno task bake --target images --registry registry.example.com/demo",
+    "sudo deno task bake --target images",
+    "sudo deno task bake --target images --images pull --only wrk,tools --out /tmp/images",
   ],
 };
 
@@ -43,10 +51,16 @@ export const flags = {
     validate: (v) => /^[a-z][a-z0-9-]*\.[a-z0-9]+$/.test(v) ? undefined : "an instance type",
     expected: "an EC2 instance type like t3.medium",
   }),
-  registry: flag.string("images: push to this registry (default: build locally only)", {
-    placeholder: "HOST[/PATH]",
-    validate: (v) => /^[a-z0-9.-]+(:\d+)?(\/[a-z0-9._\/-]+)?$/.test(v) ? undefined : "a registry",
-    expected: "a registry like registry.example.com/demo",
+  images: flag.choice(
+    "images: offline builds every image with a recipe, pull only ours (the rest is pulled)",
+    ["offline", "pull"] as const,
+    { default: "offline" },
+  ),
+  only: flag.list("images: build only these images (comma-separated names)", {
+    placeholder: "NAME[,NAME…]",
+  }),
+  out: flag.string("images: where the archives go (default: <cache>/images/archives)", {
+    placeholder: "DIR",
   }),
   timeout: flag.duration("ami: how long the recipe and the image may take", { default: "45m" }),
 };
@@ -54,17 +68,20 @@ export const flags = {
 export async function main(args: string[]): Promise<void> {
   const o = parseFlags(command, flags, args);
   if (o.target === "images") {
-    const engine = await findEngine();
-    const names = await imageNames();
-    await runSteps(
-      names.map((name) =>
-        step(
-          `Build ${name}`,
-          async (ctx) => await buildImage(engine, name, o.registry, ctx.progress),
-        )
-      ),
+    const only = o.only.flatMap((v) => v.split(",")).map((v) => v.trim()).filter(Boolean);
+    const { build, pulled } = selectImages(o.images, only);
+    for (const image of pulled) {
+      log.info(`${image.name}: cannot be built here: pulled from ${image.ref}`);
+    }
+    if (build.length === 0) return;
+    const results = await bakeImagesSteps(build, o.out ? { outDir: resolve(o.out) } : {});
+    const built = results.filter((r) => r.status === "built").length;
+    const mb = results.reduce((n, r) => n + r.size, 0) / 1e6;
+    log.info(
+      `${build.length} image archive${build.length === 1 ? "" : "s"} (${built} built, ${
+        build.length - built
+      } unchanged, ${mb.toFixed(1)} MB) in ${o.out ?? "the cache"}`,
     );
-    log.info(`Built ${names.length} image${names.length === 1 ? "" : "s"} with ${engine.cli}.`);
     return;
   }
   const region = await resolveRegion(o.region);
