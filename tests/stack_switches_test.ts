@@ -2,16 +2,20 @@
  * Components switched on and off, against a real control plane (simulated nodes): contradictions
  * refused with nothing applied, the bench target rolled out and ready, a component switched off
  * pruned by the next rollout, namespaces kept while anything lives in them, a pod that cannot get
- * its image stopping the wait at once, and `demo --context` on the same existing cluster.
+ * its image stopping the rollout's wait (and the bench's) at once, and `demo --context` on the same
+ * existing cluster.
  */
 import assert from "node:assert/strict";
 import type { KubernetesObject, V1Pod } from "@kubernetes/client-node";
+import { jobName, runClusterGenerators } from "../lib/bench/cluster_runner.ts";
+import { Pushgateway } from "../lib/bench/pushgateway.ts";
 import { TimeoutError } from "../lib/errors.ts";
 import { hasReadyEndpoint, readiness } from "../lib/kube/readiness.ts";
 import { watchUntil } from "../lib/kube/watch.ts";
 import { commonLabels, MANAGED_SELECTOR } from "../lib/stack/components.ts";
 import type { Rendered } from "../lib/stack/render.ts";
 import { Deadline, readLiveState, waitReady } from "../lib/stack/rollout.ts";
+import { startPushgateway } from "./support/servers.ts";
 import { withSimCluster } from "./support/sim_cluster.ts";
 
 const SIM = ["--set", "mongo.persistence.enabled=false"];
@@ -226,6 +230,88 @@ Deno.test("stack switches on a simulated cluster: refusals, bench target, prune,
         await kube.rest.delete(deployment, { propagationPolicy: "Foreground" });
       },
     );
+
+    await t.step("bench: a generator that cannot get its image is named in one line", async () => {
+      // kwok's nodes never get the wrk Job's pods (they keep off simulated nodes): the pod stays
+      // unscheduled, and its status is written here as a kubelet would write it.
+      const pushgateway = await startPushgateway();
+      const runId = "20261125-120000-pull";
+      try {
+        const patchWhenCreated = watchUntil<V1Pod>(
+          kube,
+          {
+            apiVersion: "v1",
+            kind: "Pod",
+            namespace: "cncfdemo",
+            labelSelector: `job-name=${jobName(runId)}`,
+          },
+          (ps) => ps.length > 0,
+          { timeoutMs: 60_000, describe: () => "the wrk pod was not created" },
+        ).then(([pod]) =>
+          kube.rest.request(
+            "PATCH",
+            `/api/v1/namespaces/cncfdemo/pods/${pod!.metadata!.name}/status`,
+            {
+              contentType: "application/merge-patch+json",
+              body: {
+                status: {
+                  containerStatuses: [{
+                    name: "wrk",
+                    image: "ghcr.io/cncfdemo/wrk:0.1.0",
+                    imageID: "",
+                    ready: false,
+                    restartCount: 0,
+                    state: {
+                      waiting: {
+                        reason: "ImagePullBackOff",
+                        message:
+                          'Back-off pulling image "ghcr.io/cncfdemo/wrk:0.1.0": ErrImagePull: not found',
+                      },
+                    },
+                  }],
+                },
+              },
+            },
+          )
+        );
+        const run = runClusterGenerators(kube, Pushgateway.at(pushgateway.url), {
+          runId,
+          namespace: "cncfdemo",
+          image: "ghcr.io/cncfdemo/wrk:0.1.0",
+          parallelism: 1,
+          url: "http://bench-target.cncfdemo/",
+          durationS: 5,
+          connections: 4,
+          threads: 1,
+          requestTimeoutS: 2,
+          statusCounts: false,
+          pushgatewayUrl: "http://pushgateway.monitoring:9091",
+          deadlineS: 400,
+          startTimeoutMs: 300_000,
+          progress: () => {},
+        });
+        const [err] = await Promise.all([run.then(() => undefined, (e) => e), patchWhenCreated]);
+        assert.ok(err instanceof Error && !(err instanceof TimeoutError), String(err));
+        assert.equal(
+          err.message,
+          'Cannot pull ghcr.io/cncfdemo/wrk:0.1.0 for the wrk generators (ImagePullBackOff: Back-off pulling image "ghcr.io/cncfdemo/wrk:0.1.0": ErrImagePull: not found): make it available (deno task bake --target images) or pass --image',
+        );
+        // the Job is deleted whatever happened
+        await watchUntil(
+          kube,
+          {
+            apiVersion: "batch/v1",
+            kind: "Job",
+            namespace: "cncfdemo",
+            fieldSelector: `metadata.name=${jobName(runId)}`,
+          },
+          (jobs) => jobs.length === 0,
+          { timeoutMs: 60_000, describe: () => "the wrk Job is still there" },
+        );
+      } finally {
+        await pushgateway.stop();
+      }
+    });
 
     await t.step(
       "demo --context runs the stack on the existing cluster without bootstrapping",

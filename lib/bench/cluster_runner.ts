@@ -5,9 +5,10 @@
  * and deletes the Job and the Pushgateway groups whatever happened.
  */
 import type { V1Job, V1Pod } from "@kubernetes/client-node";
-import { CncfdemoError, errorMessage } from "../errors.ts";
+import { CncfdemoError, errorMessage, TimeoutError } from "../errors.ts";
 import { CATALOG } from "../images/catalog.ts";
 import type { Kube } from "../kube/client.ts";
+import { imagePullProblems, shortenKubeletMessage } from "../kube/readiness.ts";
 import { watchUntil } from "../kube/watch.ts";
 import { log } from "../log.ts";
 import { formatCpu } from "../quantity.ts";
@@ -244,33 +245,66 @@ export async function runClusterGenerators(
       );
     };
     const timer = setInterval(tick, 1_000);
+    // The generators' pods are watched beside the Job: an image that cannot be pulled is named
+    // within seconds, not after --start-timeout.
+    const stop = new AbortController();
+    const pulls = watchUntil<V1Pod>(
+      kube,
+      { apiVersion: "v1", kind: "Pod", namespace: o.namespace, labelSelector: `job-name=${name}` },
+      () => false,
+      {
+        timeoutMs: o.startTimeoutMs + o.durationS * 1_000 + 60_000,
+        describe: () => "",
+        signal: stop.signal,
+        fail: (pods) => {
+          const p = imagePullProblems(pods)[0];
+          if (!p) return undefined;
+          const why = shortenKubeletMessage(p.message);
+          return `Cannot pull ${p.image} for the wrk generators (${p.reason}${
+            why ? `: ${why}` : ""
+          }): make it available (deno task bake --target images) or pass --image`;
+        },
+      },
+    ).then(
+      // Only a pull failure ends the race from here: the Job's own wait decides the rest.
+      () => new Promise<never>(() => {}),
+      (err) => {
+        if (stop.signal.aborted || err instanceof TimeoutError) return new Promise<never>(() => {});
+        throw err;
+      },
+    );
     try {
-      await watchUntil<V1Job>(
-        kube,
-        {
-          apiVersion: "batch/v1",
-          kind: "Job",
-          namespace: o.namespace,
-          fieldSelector: `metadata.name=${name}`,
-        },
-        (jobs) => {
-          job = jobs[0];
-          return (job?.status?.succeeded ?? 0) >= o.parallelism || jobFailed(job);
-        },
-        {
-          timeoutMs: o.startTimeoutMs + o.durationS * 1_000 + 60_000,
-          describe: (jobs) =>
-            `Job ${o.namespace}/${name} did not finish: ${
-              jobs[0]?.status?.succeeded ?? 0
-            } of ${o.parallelism} generators done, ${jobs[0]?.status?.active ?? 0} active`,
-          onChange: (jobs) => {
-            job = jobs[0];
-            tick();
+      await Promise.race([
+        pulls,
+        watchUntil<V1Job>(
+          kube,
+          {
+            apiVersion: "batch/v1",
+            kind: "Job",
+            namespace: o.namespace,
+            fieldSelector: `metadata.name=${name}`,
           },
-        },
-      );
+          (jobs) => {
+            job = jobs[0];
+            return (job?.status?.succeeded ?? 0) >= o.parallelism || jobFailed(job);
+          },
+          {
+            timeoutMs: o.startTimeoutMs + o.durationS * 1_000 + 60_000,
+            describe: (jobs) =>
+              `Job ${o.namespace}/${name} did not finish: ${
+                jobs[0]?.status?.succeeded ?? 0
+              } of ${o.parallelism} generators done, ${jobs[0]?.status?.active ?? 0} active`,
+            onChange: (jobs) => {
+              job = jobs[0];
+              tick();
+            },
+            signal: stop.signal,
+          },
+        ),
+      ]);
     } finally {
       clearInterval(timer);
+      stop.abort();
     }
     if (jobFailed(job)) {
       throw new CncfdemoError(

@@ -73,7 +73,10 @@ export const PROVIDERS = {
       (o, c) => ({ ...o, kubeconfig: c.kubeconfig, timeoutMs: c.timeoutMs }),
     ),
   },
-  // TODO(local): add the local provider here once lib/providers/local.ts is in:
+  // TODO(local): register the local provider (lib/providers/local.ts) with this one entry and
+  // its imports (localProvider; localFlags from ./local_flags.ts); `teardown --provider local`,
+  // `demo --provider local` and contextName("local", …) then need nothing else. This shape
+  // type-checks against the current LocalCreateOptions/LocalDeleteOptions:
   //   local: {
   //     provider: localProvider,
   //     title: "local",
@@ -82,8 +85,7 @@ export const PROVIDERS = {
   //       runSteps(localProvider.teardownSteps({ name: o.name, kubeconfig: o.kubeconfig })),
   //     demo: demoWith(localProvider, localFlags, (o, c) => ({ ...o, ...c })),
   //   },
-  // and its flags come with it: `teardown --provider local` and `demo --provider local` need
-  // nothing else (ProviderId already has "local").
+  // (tests/bootstrap_sim_test.ts then expects "--provider sim|local|aws" in teardown's usage line.)
   aws: {
     provider: awsProvider,
     title: "AWS",

@@ -290,9 +290,10 @@ export async function waitReady(
       },
     ))
   );
+  const podsSettled = Promise.allSettled(podWatches); // handled from the start
   const results = await waited;
   podsDone.abort();
-  await Promise.allSettled(podWatches);
+  await podsSettled;
   if (stop.signal.aborted) throw stop.signal.reason;
   if (results.some((r) => r.status === "rejected")) {
     throw new TimeoutError(
