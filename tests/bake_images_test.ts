@@ -10,9 +10,14 @@
  * missing.
  */
 import assert from "node:assert/strict";
+import { createHash } from "node:crypto";
 import { type BinaryName, resolveBinaries } from "../lib/binaries.ts";
 import { ensureImageArchives, importImages } from "../lib/container_images.ts";
+import { imagesCacheDir, withImagesLock } from "../lib/images/cache.ts";
+import { ensureDebianBase } from "../lib/images/debian_base.ts";
+import { buildDebianLayer } from "../lib/images/debian_layer.ts";
 import { mountsUnder } from "../lib/images/mounts.ts";
+import { loadRecipe } from "../lib/images/recipe.ts";
 import { exists } from "../lib/paths.ts";
 import { hasProgram, run } from "../lib/process.ts";
 import { processesMentioning, stopProcesses } from "../lib/procs.ts";
@@ -83,6 +88,47 @@ Deno.test({
       assert.equal(unknown.stderr.trim().split("\n").length, 1);
     } finally {
       await sb.cleanup();
+    }
+  },
+});
+
+Deno.test({
+  name:
+    `a Debian image whose package does not exist: one-line error, nothing left mounted${ignored}`,
+  ignore: why !== undefined,
+  async fn() {
+    const out = await Deno.makeTempDir({ prefix: "cncfdemo-broken-" });
+    try {
+      await withImagesLock(() => {}, async () => {
+        const base = await ensureDebianBase(() => {});
+        const recipe = { ...(await loadRecipe("tools")), name: "cncfdemo-broken" };
+        await assert.rejects(
+          buildDebianLayer(base, recipe, ["cncfdemo-no-such-package"], `${out}/layer.tar.zst`, {
+            compression: "zstd",
+            progress: () => {},
+          }),
+          (err: Error) => {
+            assert.match(
+              err.message,
+              /^apt-get install failed \(in the chroot .*\): .*Unable to locate package cncfdemo-no-such-package/,
+            );
+            assert.ok(!err.message.includes("\n"));
+            return true;
+          },
+        );
+        // nothing mounted, no work directory, no layer; the base and the apt caches are intact
+        assert.deepEqual(await mountsUnder(imagesCacheDir()), []);
+        const work = [...Deno.readDirSync(`${imagesCacheDir()}/work`)].map((e) => e.name);
+        assert.ok(!work.some((n) => n.startsWith("cncfdemo-broken")), work.join(", "));
+        assert.deepEqual([...Deno.readDirSync(out)], []);
+        assert.ok(await exists(`${base.rootfs}/etc/debian_version`));
+        assert.ok(await exists(`${base.rootfs}/var/lib/apt/lists/partial`));
+        assert.ok(!(await exists(`${base.rootfs}/etc/resolv.conf`)));
+        const lists = [...Deno.readDirSync(`${imagesCacheDir()}/apt/lists`)];
+        assert.ok(lists.some((e) => e.name.endsWith("InRelease")), "apt lists kept in the cache");
+      });
+    } finally {
+      await Deno.remove(out, { recursive: true });
     }
   },
 });
@@ -184,6 +230,13 @@ async function runningPid(c: Containerd, id: string): Promise<number> {
   }, { timeoutMs: 20_000, describe: () => `task ${id} is not RUNNING` });
 }
 
+const CONTAINERS = ["pause-1", "bench-1", "tools-1", "tools-2"];
+
+function shimSocket(c: Containerd, id: string): string {
+  const hash = createHash("sha256").update(`${c.socket}/k8s.io/${id}`).digest("hex");
+  return `/run/containerd/s/${hash}`;
+}
+
 function ctrChild(c: Containerd, args: string[]): Deno.ChildProcess {
   return new Deno.Command(bins!.paths.ctr, {
     args: ["--address", c.socket, "--namespace", "k8s.io", ...args],
@@ -237,6 +290,7 @@ Deno.test({
       const pause = ctrChild(c, ["run", "--rm", ...c.runOptions, PAUSE, "pause-1"]);
       children.push(pause);
       const pausePid = await runningPid(c, "pause-1");
+      assert.ok(await exists(shimSocket(c, "pause-1")), "the shim's socket is where cleanup looks");
       assert.match(await Deno.readTextFile(`/proc/${pausePid}/status`), /^Uid:\s+65535\s/m);
       await c.ctr(["task", "kill", "--signal", "SIGTERM", "pause-1"]);
       assert.equal((await pause.output()).code, 0);
@@ -290,7 +344,7 @@ Deno.test({
         }
         await ch.output().catch(() => {});
       }
-      for (const id of ["pause-1", "bench-1", "tools-1", "tools-2"]) {
+      for (const id of CONTAINERS) {
         await c.ctr(["task", "kill", "--signal", "SIGKILL", id], true);
         await c.ctr(["task", "delete", "--force", id], true);
         await c.ctr(["container", "delete", id], true);
@@ -301,20 +355,16 @@ Deno.test({
         await run("umount", ["--lazy", m], { allowFailure: true });
       }
       await Deno.remove(c.dir, { recursive: true }).catch(() => {});
+      // containerd puts shim sockets in /run/containerd/s whatever its state directory, named
+      // sha256(<its address>/<namespace>/<container id>)
+      for (const id of CONTAINERS) await Deno.remove(shimSocket(c, id)).catch(() => {});
       if (!runBefore) {
-        // containerd puts shim sockets under /run/containerd/s whatever its state directory
-        for (
-          const d of [
-            "/run/containerd/s",
-            "/run/containerd/runc",
-            "/run/containerd/fifo",
-            "/run/containerd",
-          ]
-        ) {
+        for (const d of ["/run/containerd/s", "/run/containerd"]) {
           await Deno.remove(d).catch(() => {}); // only when empty
         }
       }
     }
+    for (const id of CONTAINERS) assert.equal(await exists(shimSocket(c, id)), false);
     assert.deepEqual(await processesMentioning(c.dir), [], "no process of the test is left");
     assert.deepEqual(await mountsUnder(c.dir), [], "no mount of the test is left");
     assert.equal(await exists(c.dir), false);

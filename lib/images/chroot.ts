@@ -7,7 +7,9 @@
  * clean environment. /proc is not needed: no maintainer script of our packages reads it. Services
  * are kept from starting by the base's `/usr/sbin/policy-rc.d` (exit 101; see debian_base.ts).
  */
-import { run, type RunResult } from "../process.ts";
+import { CncfdemoError } from "../errors.ts";
+import { lastLines, run, type RunResult } from "../process.ts";
+import { buildSignal } from "./cache.ts";
 import { MountStack } from "./mounts.ts";
 
 const ENV = [
@@ -19,15 +21,26 @@ const ENV = [
   "HOME=/root",
 ];
 
-/** Runs `args` inside `root` with a clean environment; output lines go to `onLine`. */
+/**
+ * Runs `args` inside `root` with a clean environment; output lines go to `onLine`. A failure is one
+ * line naming the command: `apt-get install failed: E: Unable to locate package nginx-lite`.
+ */
 export async function chrootRun(
   root: string,
   args: readonly string[],
   onLine?: (line: string) => void,
 ): Promise<RunResult> {
-  return await run("chroot", [root, "/usr/bin/env", "-i", ...ENV, ...args], {
+  const r = await run("chroot", [root, "/usr/bin/env", "-i", ...ENV, ...args], {
     ...(onLine ? { onLine: (l: string) => onLine(l) } : {}),
+    ...(buildSignal() ? { signal: buildSignal()! } : {}),
+    allowFailure: true,
   });
+  if (r.code !== 0) {
+    const cmd = args.filter((a) => !a.startsWith("-")).slice(0, 2).join(" ");
+    const why = lastLines(r.stderr, 2) || lastLines(r.stdout, 2) || `exit code ${r.code}`;
+    throw new CncfdemoError(`${cmd} failed (in the chroot ${root}): ${why}`);
+  }
+  return r;
 }
 
 /** The shared apt caches (lists and downloaded packages). */

@@ -14,7 +14,7 @@ import { CncfdemoError } from "../errors.ts";
 import { exists } from "../paths.ts";
 import { hasProgram, run } from "../process.ts";
 import { type DebianMirrors, hostDebianMirrors } from "./apt_sources.ts";
-import { imagesCacheDir } from "./cache.ts";
+import { buildSignal, imagesCacheDir } from "./cache.ts";
 import { aptProgress, chrootRun, withApt } from "./chroot.ts";
 import { type Compression, LAYER_EXTENSIONS, type LayerBlob, tarLayer } from "./layer_tar.ts";
 import { mountsUnder, unmountUnder } from "./mounts.ts";
@@ -145,6 +145,7 @@ export async function ensureDebianBase(
       tmp,
       spec.mirrors.mirror,
     ], {
+      ...(buildSignal() ? { signal: buildSignal()! } : {}),
       onLine: (line) => {
         const m = /^I: (Retrieving|Validating|Extracting|Unpacking|Configuring) (\S+)/.exec(line);
         if (m) progress(`debootstrap: ${m[1]!.toLowerCase()} ${m[2]}`);
@@ -210,6 +211,7 @@ export async function debianBaseLayer(
   progress(`packing the ${SUITE} base layer`);
   const layer = await tarLayer(base.rootfs, `${dir}/${name}${LAYER_EXTENSIONS[compression]}`, {
     compression,
+    signal: buildSignal(),
   });
   const tmp = `${meta}.tmp`;
   await Deno.writeTextFile(tmp, JSON.stringify(layer));

@@ -7,7 +7,7 @@
  */
 import { CncfdemoError } from "../errors.ts";
 import { run } from "../process.ts";
-import { imagesCacheDir } from "./cache.ts";
+import { buildSignal, imagesCacheDir } from "./cache.ts";
 import { aptProgress, chrootRun, withApt } from "./chroot.ts";
 import { aptCaches, CLEAN_SCRIPT, type DebianBase } from "./debian_base.ts";
 import { type Compression, type LayerBlob, tarLayer } from "./layer_tar.ts";
@@ -120,7 +120,7 @@ export async function buildDebianLayer(
       progress(`${wh.whiteouts} deletions, ${wh.opaque} opaque directories in the layer`);
     }
     progress("packing the layer");
-    return await tarLayer(upper, out, { compression: options.compression });
+    return await tarLayer(upper, out, { compression: options.compression, signal: buildSignal() });
   } finally {
     await removeWorkDir(work);
   }

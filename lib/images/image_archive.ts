@@ -214,7 +214,14 @@ export async function ensureImageArchive(
   return await withImagesLock(progress, async () => {
     const again = await readSidecar(plan.sidecar, plan.archive);
     if (again) return again; // another process built it while we waited
-    return await buildArchive(plan, options);
+    try {
+      return await buildArchive(plan, options);
+    } catch (err) {
+      if (err instanceof CncfdemoError && !err.message.startsWith("Cannot build image")) {
+        throw new CncfdemoError(`Cannot build image ${image.name}: ${err.message}`, { cause: err });
+      }
+      throw err;
+    }
   });
 }
 

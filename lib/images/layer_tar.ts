@@ -88,7 +88,7 @@ async function collect(stream: ReadableStream<Uint8Array>): Promise<string> {
 export async function tarLayer(
   dir: string,
   out: string,
-  options: { compression: Compression },
+  options: { compression: Compression; signal?: AbortSignal | undefined },
 ): Promise<LayerBlob> {
   const tmp = `${out}.tmp-${crypto.randomUUID().slice(0, 8)}`;
   const env = { LC_ALL: "C", PATH: Deno.env.get("PATH") ?? "/usr/bin:/bin" };
@@ -96,6 +96,17 @@ export async function tarLayer(
   const blob = createHash("sha256");
   let tar: Deno.ChildProcess | undefined;
   let comp: Deno.ChildProcess | undefined;
+  const stop = () => {
+    for (const p of [tar, comp]) {
+      try {
+        p?.kill("SIGKILL");
+      } catch {
+        // already ended
+      }
+    }
+  };
+  const signal = options.signal;
+  signal?.addEventListener("abort", stop, { once: true });
   try {
     try {
       tar = new Deno.Command("tar", {
@@ -169,16 +180,12 @@ export async function tarLayer(
       size,
     };
   } catch (err) {
-    for (const p of [tar, comp]) {
-      try {
-        p?.kill("SIGKILL");
-      } catch {
-        // already ended
-      }
-    }
+    stop();
     await tar?.status.catch(() => {});
     await comp?.status.catch(() => {});
     await Deno.remove(tmp).catch(() => {});
     throw err;
+  } finally {
+    signal?.removeEventListener("abort", stop);
   }
 }

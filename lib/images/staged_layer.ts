@@ -10,7 +10,7 @@
  */
 import { createHash } from "node:crypto";
 import { CncfdemoError } from "../errors.ts";
-import { imagesCacheDir } from "./cache.ts";
+import { buildSignal, imagesCacheDir } from "./cache.ts";
 import { mkdirs, placeRecipeContent, removeWorkDir } from "./debian_layer.ts";
 import { type Compression, type LayerBlob, tarLayer } from "./layer_tar.ts";
 import type { ImageRecipe } from "./recipe.ts";
@@ -95,7 +95,7 @@ export async function buildStagedLayer(
       await Deno.chown(`${root}${to}`, 0, 0);
     }
     await placeRecipeContent(recipe, root);
-    return await tarLayer(root, out, { compression: options.compression });
+    return await tarLayer(root, out, { compression: options.compression, signal: buildSignal() });
   } finally {
     await removeWorkDir(work);
   }
