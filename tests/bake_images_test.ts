@@ -312,7 +312,18 @@ Deno.test({
         "KILL",
         "AUDIT_WRITE",
       ].flatMap((cap) => ["--cap-drop", `CAP_${cap}`]);
-      const nginx = ctrChild(c, ["run", "--rm", ...c.runOptions, ...drop, BENCH_TARGET, "bench-1"]);
+      // as in the cluster: read-only root filesystem, a writable /tmp
+      const nginx = ctrChild(c, [
+        "run",
+        "--rm",
+        ...c.runOptions,
+        ...drop,
+        "--read-only",
+        "--mount",
+        "type=tmpfs,src=tmpfs,dst=/tmp,options=rw:nosuid:nodev:mode=1777",
+        BENCH_TARGET,
+        "bench-1",
+      ]);
       children.push(nginx);
       const nginxPid = await runningPid(c, "bench-1");
       const status = await Deno.readTextFile(`/proc/${nginxPid}/status`);

@@ -11,6 +11,7 @@
  */
 import { createHash } from "node:crypto";
 import { CncfdemoError } from "../errors.ts";
+import { log } from "../log.ts";
 import { exists } from "../paths.ts";
 import { hasProgram, run } from "../process.ts";
 import { type DebianMirrors, hostDebianMirrors } from "./apt_sources.ts";
@@ -135,6 +136,9 @@ export async function ensureDebianBase(
   const parent = `${imagesCacheDir()}/rootfs`;
   await Deno.mkdir(parent, { recursive: true });
   const tmp = await Deno.makeTempDir({ dir: parent, prefix: `.tmp-${SUITE}-` });
+  const started = performance.now();
+  const phase = (what: string) =>
+    log.debug(`debian base: ${what} after ${((performance.now() - started) / 1000).toFixed(1)}s`);
   try {
     progress(`debootstrap ${SUITE} from ${spec.mirrors.mirror}`);
     await run("debootstrap", [
@@ -151,6 +155,7 @@ export async function ensureDebianBase(
         if (m) progress(`debootstrap: ${m[1]!.toLowerCase()} ${m[2]}`);
       },
     });
+    phase("debootstrap done");
     await Deno.chmod(tmp, 0o755);
     await Deno.remove(`${tmp}/etc/apt/sources.list`).catch(() => {});
     await writeFile(
@@ -169,9 +174,11 @@ export async function ensureDebianBase(
         if (p) progress(p);
       });
     });
+    phase("updates installed");
     await chrootRun(tmp, ["sh", "-ec", TRIM_SCRIPT]);
     await chrootRun(tmp, ["sh", "-ec", CLEAN_SCRIPT]);
     await Deno.rename(tmp, spec.rootfs);
+    phase("trimmed, cleaned and in place");
   } catch (err) {
     await unmountUnder(tmp).catch(() => {});
     await Deno.remove(tmp, { recursive: true }).catch(() => {});
@@ -209,6 +216,7 @@ export async function debianBaseLayer(
     // not cached yet
   }
   progress(`packing the ${SUITE} base layer`);
+  const started = performance.now();
   const layer = await tarLayer(base.rootfs, `${dir}/${name}${LAYER_EXTENSIONS[compression]}`, {
     compression,
     signal: buildSignal(),
@@ -217,5 +225,10 @@ export async function debianBaseLayer(
   await Deno.writeTextFile(tmp, JSON.stringify(layer));
   await Deno.rename(tmp, meta);
   await pruneOthers(dir, `${SUITE}-`, `${SUITE}-${base.key}-`);
+  log.debug(
+    `debian base layer: ${(layer.size / 1e6).toFixed(1)} MB ${compression} in ${
+      ((performance.now() - started) / 1000).toFixed(1)
+    }s`,
+  );
   return { layer, built: true };
 }
