@@ -122,6 +122,11 @@ function capacityMatches(node: V1Node, o: SimCreateOptions): boolean {
     a.pods === String(o.nodePods);
 }
 
+/** The kube context (and cluster and user entries) of a simulated cluster. */
+function simContext(name: string): string {
+  return `sim-${name}`;
+}
+
 /** Reads kwokctl's kubeconfig for the cluster and inlines its certificates. */
 async function contextEntry(name: string) {
   const dir = simClusterDir(name);
@@ -133,7 +138,7 @@ async function contextEntry(name: string) {
   const b64 = async (file: string) =>
     Buffer.from(await Deno.readFile(`${dir}/pki/${file}`)).toString("base64");
   return {
-    name: `sim-${name}`,
+    name: simContext(name),
     server,
     certificateAuthorityData: await b64("ca.crt"),
     clientCertificateData: await b64("admin.crt"),
@@ -144,7 +149,7 @@ async function contextEntry(name: string) {
 export const simProvider: Provider<SimCreateOptions, SimDeleteOptions> = {
   id: "sim",
 
-  contextName: (name) => `sim-${name}`,
+  contextName: simContext,
 
   async list() {
     const names: string[] = [];
@@ -162,7 +167,7 @@ export const simProvider: Provider<SimCreateOptions, SimDeleteOptions> = {
     let bins: Resolved;
     let kube: Kube;
     const kubeconfig = o.kubeconfig ?? defaultKubeconfigPath();
-    const context = `sim-${o.name}`;
+    const context = simContext(o.name);
     Object.assign(info, { provider: "sim", name: o.name, context, kubeconfig });
     const steps: Step[] = [
       {
@@ -339,9 +344,9 @@ export const simProvider: Provider<SimCreateOptions, SimDeleteOptions> = {
         },
       },
       {
-        name: `Remove kube context sim-${o.name}`,
+        name: `Remove kube context ${simContext(o.name)}`,
         async run() {
-          return (await removeKubeEntry(kubeconfig, `sim-${o.name}`))
+          return (await removeKubeEntry(kubeconfig, simContext(o.name)))
             ? `removed from ${kubeconfig}`
             : "not present";
         },

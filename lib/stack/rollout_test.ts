@@ -19,3 +19,18 @@ Deno.test("rollout: every autoscaler's target is rendered, or nothing is applied
     /^CncfdemoError: Cannot apply HorizontalPodAutoscaler cncfdemo\/countly-api: it scales Deployment cncfdemo\/countly-apj, which the stack does not render$/,
   );
 });
+
+Deno.test("rollout: with components switched off, every rendered autoscaler's target is still rendered", async () => {
+  for (
+    const sets of [
+      ["countly.dashboard.enabled=false"],
+      ["mongo.enabled=false", "countly.enabled=false"],
+      ["grafana.enabled=false", "benchTarget.enabled=true", "boinc.enabled=false"],
+      ["prometheus.enabled=false", "grafana.enabled=false", "nodeExporter.enabled=false"],
+    ]
+  ) {
+    const objects = await renderStack(await resolveValues([], sets), SECRETS);
+    const hpas = objects.filter((o) => o.kind === "HorizontalPodAutoscaler").length;
+    assert.equal(scaleTargets(objects).length, hpas, sets.join(" "));
+  }
+});
