@@ -18,8 +18,8 @@ Deno.test("demo: bootstrap, rollout, benchmark skipped on simulated nodes with t
       r.stderr,
       new RegExp(`Tear down: +deno task teardown --provider sim --name ${name}`),
     );
-    // running the demo again converges: the same cluster, nothing changed
-    const again = await sb.task("demo.ts", ["--name", name, "--nodes", "2"]);
+    // running the demo again (naming the provider) converges: the same cluster, nothing changed
+    const again = await sb.task("demo.ts", ["--provider", "sim", "--name", name, "--nodes", "2"]);
     assert.equal(again.code, 0, again.stderr);
     assert.match(again.stderr, /reused the existing cluster/);
     assert.match(again.stderr, /Nothing changed: all 45 objects unchanged\./);
