@@ -3,7 +3,7 @@
  * reverse wave order, waited for until gone) and/or a cluster (--provider, through the provider
  * registry). Safe to run again: what is already gone is reported as such.
  *
- * Arguments: --apps, --context NAME, --provider sim|aws, --name NAME, --kubeconfig FILE,
+ * Arguments: --apps, --context NAME, --provider sim|local|aws, --name NAME, --kubeconfig FILE,
  *            --region REGION (aws), --timeout DURATION
  * Example:   deno task teardown --apps
  *            deno task teardown --provider sim --name cncfdemo

@@ -238,7 +238,7 @@ Deno.test("teardown without --provider is a usage error", async () => {
     assert.equal(r.code, 2);
     assert.equal(
       r.stderr,
-      "error: Nothing to tear down: pass --apps, or --provider sim|aws (see --help)\n",
+      "error: Nothing to tear down: pass --apps, or --provider sim|local|aws (see --help)\n",
     );
   } finally {
     await sb.cleanup();

@@ -12,6 +12,8 @@ import { awsProvider } from "./aws.ts";
 import type { Provider, ProviderId } from "./provider.ts";
 import { simProvider } from "./sim.ts";
 import { simFlags } from "./sim_flags.ts";
+import { localProvider } from "./local.ts";
+import { localFlags } from "./local_flags.ts";
 
 /** What `teardown --provider X` hands a provider. */
 export interface TeardownInput {
@@ -73,19 +75,14 @@ export const PROVIDERS = {
       (o, c) => ({ ...o, kubeconfig: c.kubeconfig, timeoutMs: c.timeoutMs }),
     ),
   },
-  // TODO(local): register the local provider (lib/providers/local.ts) with this one entry and
-  // its imports (localProvider; localFlags from ./local_flags.ts); `teardown --provider local`,
-  // `demo --provider local` and contextName("local", …) then need nothing else. This shape
-  // type-checks against the current LocalCreateOptions/LocalDeleteOptions:
-  //   local: {
-  //     provider: localProvider,
-  //     title: "local",
-  //     teardownFlags: {},
-  //     teardown: (o) =>
-  //       runSteps(localProvider.teardownSteps({ name: o.name, kubeconfig: o.kubeconfig })),
-  //     demo: demoWith(localProvider, localFlags, (o, c) => ({ ...o, ...c })),
-  //   },
-  // (tests/bootstrap_sim_test.ts then expects "--provider sim|local|aws" in teardown's usage line.)
+  local: {
+    provider: localProvider,
+    title: "local",
+    teardownFlags: {},
+    teardown: (o) =>
+      runSteps(localProvider.teardownSteps({ name: o.name, kubeconfig: o.kubeconfig })),
+    demo: demoWith(localProvider, localFlags, (o, c) => ({ ...o, ...c })),
+  },
   aws: {
     provider: awsProvider,
     title: "AWS",

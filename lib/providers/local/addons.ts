@@ -247,7 +247,8 @@ async function metricsServer(ctx: LocalContext): Promise<Obj[]> {
                 "--kubelet-certificate-authority=/ca/ca.crt",
                 "--kubelet-preferred-address-types=InternalIP",
                 "--kubelet-use-node-status-port",
-                "--metric-resolution=15s",
+                // Its metrics API is ready after two scrapes: 10 s, the shortest it allows, halves the wait.
+                "--metric-resolution=10s",
               ],
               ports: [{ name: "https", containerPort: 10250, protocol: "TCP" }],
               resources: { requests: { cpu: "50m", memory: "64Mi" }, limits: { memory: "256Mi" } },

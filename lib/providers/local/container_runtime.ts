@@ -46,7 +46,15 @@ disabled_plugins = [
 
 [plugins.'io.containerd.cri.v1.images']
   snapshotter = 'overlayfs'
-  [plugins.'io.containerd.cri.v1.images'.pinned_images]
+${
+    ctx.images === "offline"
+      ? `  # Offline: every registry resolves to a closed port on loopback, so a pull fails at once
+  # (ErrImagePull) and no packet leaves this machine.
+  [plugins.'io.containerd.cri.v1.images'.registry]
+    config_path = ${q(registryHostsDir(ctx))}
+`
+      : ""
+  }  [plugins.'io.containerd.cri.v1.images'.pinned_images]
     sandbox = ${q(CATALOG.pause.ref)}
 
 [plugins.'io.containerd.cri.v1.runtime']
@@ -74,6 +82,11 @@ disabled_plugins = [
   stream_server_address = '127.0.0.1'
   stream_server_port = '0'
 `;
+}
+
+/** containerd's per-registry host configuration (offline: `_default` points at a closed port). */
+export function registryHostsDir(ctx: LocalContext): string {
+  return `${ctx.layout.dir}/containerd/certs.d`;
 }
 
 /** The pod network: the bridge plugin on the node's bridge, addresses from the pod CIDR. */
@@ -119,6 +132,12 @@ export async function ensureContainerd(
   const configPath = `${l.config}/containerd.toml`;
   const changed = await writeIfChanged(configPath, containerdConfig(ctx));
   await writeIfChanged(`${l.cniConfDir}/10-cncfdemo.conflist`, cniConfig(ctx));
+  if (ctx.images === "offline") {
+    await writeIfChanged(
+      `${registryHostsDir(ctx)}/_default/hosts.toml`,
+      '# cncfdemo offline node: no registry is reachable\nserver = "https://127.0.0.1:9"\n',
+    );
+  }
   await Deno.mkdir(dirOf(l.containerdSocket), { recursive: true });
   const bins = ctx.bins!;
   const outcome = await ensureDaemon(

@@ -8,8 +8,9 @@ import type { Kube } from "../../kube/client.ts";
 import type { HostFacts } from "./host.ts";
 import type { LocalLayout, LocalNetwork } from "./layout.ts";
 
-/** Where images come from: imported from archives built here, or pulled from their registries. */
-export type ImagesMode = "offline" | "pull";
+import type { ImagesMode } from "../../container_images.ts";
+
+export type { ImagesMode };
 
 export interface LocalCreateOptions {
   name: string;

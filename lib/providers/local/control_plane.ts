@@ -5,67 +5,18 @@
  * whose endpoint must not be a loopback address). Started once, in order, each waited for —
  * restarting the API server under a running controller-manager delays it by tens of seconds.
  */
-import { stringify } from "yaml";
 import { ensureDaemon } from "../../daemon.ts";
-import { writeFileAtomic } from "../../paths.ts";
 import type { LocalContext } from "./context.ts";
 import { timeLeft } from "./context.ts";
 import { PORTS } from "./layout.ts";
 import { probeOk } from "./probe.ts";
 
 /** A PKI file of the cluster. */
-export const pki = (ctx: LocalContext, file: string) => `${ctx.layout.pki}/${file}`;
+export const pki = (ctx: LocalContext, file: string): string => `${ctx.layout.pki}/${file}`;
 
 /** The API server's URL. */
 export function apiServerUrl(ctx: LocalContext): string {
   return `https://${ctx.net.nodeIp}:${ctx.net.apiPort}`;
-}
-
-/** A kubeconfig for one of the node's components, pointing at the PKI files. */
-export function componentKubeconfig(ctx: LocalContext, user: string, certBase: string): string {
-  return stringify({
-    apiVersion: "v1",
-    kind: "Config",
-    clusters: [{
-      name: ctx.layout.name,
-      cluster: { server: apiServerUrl(ctx), "certificate-authority": pki(ctx, "ca.crt") },
-    }],
-    users: [{
-      name: user,
-      user: {
-        "client-certificate": pki(ctx, `${certBase}.crt`),
-        "client-key": pki(ctx, `${certBase}.key`),
-      },
-    }],
-    contexts: [{ name: user, context: { cluster: ctx.layout.name, user } }],
-    "current-context": user,
-  });
-}
-
-/** Writes the components' kubeconfigs; returns their paths by component. */
-export async function writeComponentKubeconfigs(ctx: LocalContext) {
-  const c = ctx.layout.config;
-  const files = {
-    admin: [`${c}/admin.conf`, "kubernetes-admin", "admin"],
-    controllerManager: [
-      `${c}/controller-manager.conf`,
-      "system:kube-controller-manager",
-      "controller-manager",
-    ],
-    scheduler: [`${c}/scheduler.conf`, "system:kube-scheduler", "scheduler"],
-    kubelet: [`${c}/kubelet.conf`, `system:node:${ctx.layout.nodeName}`, "kubelet-client"],
-    kubeProxy: [`${c}/kube-proxy.conf`, "system:kube-proxy", "kube-proxy"],
-  } as const;
-  for (const [path, user, base] of Object.values(files)) {
-    await writeFileAtomic(path, componentKubeconfig(ctx, user, base), 0o600);
-  }
-  return {
-    admin: files.admin[0],
-    controllerManager: files.controllerManager[0],
-    scheduler: files.scheduler[0],
-    kubelet: files.kubelet[0],
-    kubeProxy: files.kubeProxy[0],
-  };
 }
 
 export function etcdArgs(ctx: LocalContext): string[] {

@@ -29,8 +29,9 @@ export async function hostFacts(): Promise<HostFacts> {
     const mounts = await Deno.readTextFile("/proc/self/mounts");
     for (const line of mounts.split("\n")) {
       const [, mountPoint, type] = line.split(" ");
-      // Every hierarchy, the named systemd one too: the kubelet wants its root in all of them.
-      if (type !== "cgroup" || !mountPoint?.startsWith("/sys/fs/cgroup/")) continue;
+      // Every hierarchy, the named systemd one and a hybrid host's cgroup2 ("unified") too: the
+      // kubelet wants its root in all of them, and runc makes groups in each.
+      if (!/^cgroup2?$/.test(type ?? "") || !mountPoint?.startsWith("/sys/fs/cgroup/")) continue;
       cgroupHierarchies.push(mountPoint);
     }
   } else {

@@ -5,9 +5,10 @@
  * recorded on the node (annotation `cncfdemo.io/images`), so that the rollout and the demo know
  * which images the cluster can have without asking anyone.
  */
-import type { ImagesMode, LocalContext } from "./context.ts";
-
-export const IMAGES_ANNOTATION = "cncfdemo.io/images";
+import { ensureImageArchives, importImages, selectImages } from "../../container_images.ts";
+import { IMAGES_ANNOTATION } from "../../stack/image_availability.ts";
+import type { LocalContext } from "./context.ts";
+import type { ImagesMode } from "../../container_images.ts";
 
 /** The registry probed when no mode is given (any HTTP answer means it can be reached). */
 const PROBE_URL = "https://registry-1.docker.io/v2/";
@@ -28,12 +29,19 @@ export async function chooseImagesMode(
   }
 }
 
-/** Builds (when needed) and imports the node's images. */
-export function ensureNodeImages(
-  _ctx: LocalContext,
-  _progress: (m: string) => void,
+/** Builds (when needed) and imports the node's images: the mode's set from the catalog. */
+export async function ensureNodeImages(
+  ctx: LocalContext,
+  progress: (m: string) => void,
 ): Promise<string> {
-  return Promise.resolve("skipped");
+  const { build } = selectImages(ctx.images!);
+  const archives = await ensureImageArchives(build.map((i) => i.name), {
+    progress,
+    ...(ctx.options.binDir ? { binDir: ctx.options.binDir } : {}),
+  });
+  const built = archives.filter((a) => a.status === "built").map((a) => a.name);
+  const r = await importImages(ctx.bins!.ctr, ctx.layout.containerdSocket, archives, progress);
+  return built.length ? `built ${built.join(", ")}; ${r.summary}` : r.summary;
 }
 
 /** Records the images mode on the node. */

@@ -64,6 +64,8 @@ export function kubeletConfig(ctx: LocalContext): string {
     },
     imageGCHighThresholdPercent: 100,
     maxPods: 110,
+    // Report every image on the node (default 50): the offline check reads them from the status.
+    nodeStatusMaxImages: -1,
     serializeImagePulls: false,
     shutdownGracePeriod: "0s",
   });

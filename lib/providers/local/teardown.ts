@@ -59,24 +59,29 @@ export async function mountsUnder(dir: string): Promise<string[]> {
   return [...new Set(points)].sort((a, b) => b.length - a.length);
 }
 
-/** Stops every process of the cluster: the kubelet first, then pods, then the rest. */
+/**
+ * Stops every process of the cluster: the kubelet and kube-proxy first (nothing restarts pods
+ * then), the pods' processes and their shims outright (a shim ignores SIGTERM while it has
+ * tasks), then containerd and the control plane.
+ */
 export async function stopClusterProcesses(
   facts: HostFacts,
   layout: LocalLayout,
 ): Promise<number> {
-  const mine = await processesMentioning(layout.dir);
-  const node: number[] = [];
-  for (const pid of mine) {
-    if (["kubelet", "kube-proxy"].includes(await programOf(pid))) node.push(pid);
-  }
-  let stopped = (await stopProcesses(node, 10_000)).length;
-  // Pods' processes: killed outright (their shims would otherwise report and restart nothing).
-  const pods = await cgroupPids(facts, layout);
-  stopped += (await stopProcesses(pods, 0)).length;
-  stopped += (await stopProcesses(await processesMentioning(layout.dir), 10_000)).length;
+  const byProgram = async (names: readonly string[]) => {
+    const out: number[] = [];
+    for (const pid of await processesMentioning(layout.dir)) {
+      if (names.includes(await programOf(pid))) out.push(pid);
+    }
+    return out;
+  };
+  let stopped = (await stopProcesses(await byProgram(["kubelet", "kube-proxy"]), 5_000)).length;
+  stopped += (await stopProcesses(await cgroupPids(facts, layout), 0)).length;
+  stopped += (await stopProcesses(await byProgram(["containerd-shim-runc-v2"]), 0)).length;
+  // The API server drains for up to a minute on SIGTERM; its data goes with the state anyway.
+  stopped += (await stopProcesses(await processesMentioning(layout.dir), 2_000)).length;
   // Anything a shim started while it went down.
-  const late = await cgroupPids(facts, layout);
-  stopped += (await stopProcesses(late, 0)).length;
+  stopped += (await stopProcesses(await cgroupPids(facts, layout), 0)).length;
   await pollUntil(
     async () =>
       (await cgroupPids(facts, layout)).filter(isAlive).length === 0 &&
