@@ -6,11 +6,11 @@
  * StorageClass (node-local volumes, so claims bind). Applied server-side with strict validation,
  * then waited for; a re-run changes nothing.
  */
-import type { KubernetesObject } from "@kubernetes/client-node";
+import type { KubernetesObject, V1Pod } from "@kubernetes/client-node";
 import { Buffer } from "node:buffer";
 import { CATALOG } from "../../images/catalog.ts";
 import type { Kube } from "../../kube/client.ts";
-import { readiness } from "../../kube/readiness.ts";
+import { imagePullProblems, readiness } from "../../kube/readiness.ts";
 import { watchUntil } from "../../kube/watch.ts";
 import { pki } from "./control_plane.ts";
 import type { ImagesMode, LocalContext } from "./context.ts";
@@ -18,6 +18,8 @@ import { timeLeft } from "./context.ts";
 
 export const ADDON_FIELD_MANAGER = "cncfdemo-local";
 const LABELS = { "app.kubernetes.io/managed-by": "cncfdemo-local" };
+/** The add-ons' pods carry this label (their templates get it). */
+const ADDON_POD_SELECTOR = "cncfdemo.io/addon=true";
 const SYSTEM = "kube-system";
 const STORAGE_NS = "local-path-storage";
 
@@ -249,6 +251,7 @@ async function metricsServer(ctx: LocalContext): Promise<Obj[]> {
                 "--kubelet-use-node-status-port",
                 // Its metrics API is ready after two scrapes: 10 s, the shortest it allows, halves the wait.
                 "--metric-resolution=10s",
+                "--kubelet-request-timeout=5s",
               ],
               ports: [{ name: "https", containerPort: 10250, protocol: "TCP" }],
               resources: { requests: { cpu: "50m", memory: "64Mi" }, limits: { memory: "256Mi" } },
@@ -477,6 +480,18 @@ export async function addonObjects(ctx: LocalContext, images: ImagesMode): Promi
   for (const o of all) {
     const m = o.metadata as { labels?: Record<string, string> };
     m.labels = { ...m.labels, ...LABELS };
+    const pod = (o as {
+      spec?: {
+        template?: {
+          metadata: { labels?: Record<string, string> };
+          spec: { containers: { terminationMessagePolicy?: string }[] };
+        };
+      };
+    }).spec?.template;
+    if (!pod) continue;
+    pod.metadata.labels = { ...pod.metadata.labels, "cncfdemo.io/addon": "true" };
+    // A crash's last log lines become its termination message: the bootstrap's error shows them.
+    for (const c of pod.spec.containers) c.terminationMessagePolicy = "FallbackToLogsOnError";
   }
   return all;
 }
@@ -492,7 +507,28 @@ export async function applyAddons(kube: Kube, objects: readonly Obj[]): Promise<
   return changed;
 }
 
-/** Waits for the add-ons' Deployments to be available and the metrics APIService to answer. */
+/** Why an add-on's pod can never become ready (a crash loop, an image it cannot get), if so. */
+export function addonPodProblem(pods: readonly KubernetesObject[]): string | undefined {
+  const pull = imagePullProblems(pods)[0];
+  if (pull) {
+    return `Add-on pod ${pull.namespace}/${pull.pod} cannot get its image ${pull.image} (${pull.reason}): run "deno task bake --target images", or bootstrap with --images pull where a registry answers`;
+  }
+  for (const p of pods as V1Pod[]) {
+    for (const c of p.status?.containerStatuses ?? []) {
+      if (c.state?.waiting?.reason !== "CrashLoopBackOff") continue;
+      const last = c.lastState?.terminated;
+      const why = (last?.message ?? "").trim().split("\n").filter(Boolean).at(-1) ??
+        `exit code ${last?.exitCode}`;
+      return `Add-on pod ${p.metadata?.namespace}/${p.metadata?.name} is crash-looping (container ${c.name}: ${why})`;
+    }
+  }
+  return undefined;
+}
+
+/**
+ * Waits for the add-ons' Deployments to be available and the metrics APIService to answer; stops
+ * at once when an add-on's pod can never become ready ({@link addonPodProblem}).
+ */
 export async function waitForAddons(
   ctx: LocalContext,
   progress: (m: string) => void,
@@ -503,7 +539,22 @@ export async function waitForAddons(
     "local-path-provisioner",
   ]] as const;
   const pending = new Set(deployments.map(([ns, n]) => `${ns}/${n}`));
-  await Promise.all([
+  const stop = new AbortController();
+  // Watches the add-ons' pods only to fail fast: it never finishes by itself.
+  const podWatches = [SYSTEM, STORAGE_NS].map((namespace) =>
+    watchUntil<KubernetesObject>(
+      kube,
+      { apiVersion: "v1", kind: "Pod", namespace, labelSelector: ADDON_POD_SELECTOR },
+      () => false,
+      {
+        timeoutMs: timeLeft(ctx) + 60_000,
+        describe: () => "",
+        fail: addonPodProblem,
+        signal: stop.signal,
+      },
+    )
+  );
+  const ready = Promise.all([
     ...deployments.map(([ns, name]) =>
       watchUntil<KubernetesObject>(
         kube,
@@ -547,4 +598,10 @@ export async function waitForAddons(
       },
     ),
   ]);
+  try {
+    await Promise.race([ready, ...podWatches]);
+  } finally {
+    stop.abort();
+    await Promise.allSettled([ready, ...podWatches]);
+  }
 }
