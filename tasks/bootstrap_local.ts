@@ -43,7 +43,9 @@ export async function main(args: string[]): Promise<void> {
   const kubeconfig = o.kubeconfig ?? defaultKubeconfigPath();
   await assertKubeconfigWritable(kubeconfig);
   const info: Partial<ClusterInfo> = {};
-  await runSteps(localProvider.bootstrapSteps({ ...o, kubeconfig, timeoutMs: o.timeout }, info));
+  const options = { ...o, kubeconfig, timeoutMs: o.timeout };
+  await localProvider.preflight!(options);
+  await runSteps(localProvider.bootstrapSteps(options, info));
   log.info(`Cluster "${o.name}" is ready; context ${info.context} is current in ${kubeconfig}.`);
   log.info(`  kubectl --context ${info.context} get nodes`);
   log.info(`  deno task teardown --provider local --name ${o.name}`);

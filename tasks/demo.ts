@@ -165,6 +165,7 @@ export async function main(args: string[]): Promise<void> {
     );
     const own = parseFlags(command, { ...bootstrapFlags(id), ...common }, args);
     await assertKubeconfigWritable(kubeconfig);
+    await entry.demo.preflight(own, { kubeconfig, timeoutMs: o.timeout });
     bootstrap = [sequence(
       `Bootstrap the ${entry.title} cluster`,
       entry.demo.bootstrapSteps(own, { kubeconfig, timeoutMs: o.timeout }, info),

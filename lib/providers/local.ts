@@ -76,10 +76,27 @@ async function writeKubeconfigs(ctx: LocalContext) {
   return files;
 }
 
+/**
+ * What must hold before anything changes: Linux and root, the host's programs, no other local
+ * cluster, CIDRs clear of each other and of the host's routes, the node's ports free (or held by
+ * this cluster's own processes, on a re-run).
+ */
+async function checkHost(o: LocalCreateOptions): Promise<void> {
+  assertLinuxRoot();
+  await assertHostPrograms();
+  const layout = localLayout(o.name);
+  const net = localNetwork(o.podCidr, o.serviceCidr, o.apiPort);
+  await assertNoOtherCluster(layout);
+  await assertCidrsFree(net);
+  await assertPortsFree(net, new Set(await processesMentioning(layout.dir)));
+}
+
 export const localProvider: Provider<LocalCreateOptions, LocalDeleteOptions> = {
   id: "local",
 
   contextName: (name) => `local-${name}`,
+
+  preflight: checkHost,
 
   async list() {
     const names: string[] = [];
@@ -107,12 +124,8 @@ export const localProvider: Provider<LocalCreateOptions, LocalDeleteOptions> = {
       {
         name: "Check the host",
         async run(s) {
-          assertLinuxRoot();
-          await assertHostPrograms();
+          await checkHost(o);
           ctx.facts = await hostFacts();
-          await assertNoOtherCluster(ctx.layout);
-          await assertCidrsFree(ctx.net);
-          await assertPortsFree(ctx.net, new Set(await processesMentioning(ctx.layout.dir)));
           const notes: string[] = [];
           if (!ctx.facts.cgroupV2) {
             s.note(

@@ -23,6 +23,11 @@ export interface Provider<CreateOptions, DeleteOptions> {
   readonly id: ProviderId;
   /** The kube context name for a cluster name: `sim-<name>`, `aws-<name>`. */
   contextName(name: string): string;
+  /**
+   * Checks that change nothing (the host can take the cluster, the options fit it), run before any
+   * step so that bad input is one line and leaves nothing behind.
+   */
+  preflight?(options: CreateOptions): Promise<void>;
   /** Steps that create the cluster or converge an existing one; `info` is filled as they run. */
   bootstrapSteps(options: CreateOptions, info: Partial<ClusterInfo>): (Step | StepGroup)[];
   /** Steps that delete everything of the cluster; safe to run again. */

@@ -28,6 +28,11 @@ export interface TeardownInput {
 export interface DemoSupport {
   /** The bootstrap flags the demo takes for this provider (its bootstrap task's, mostly). */
   readonly flags: FlagSpec;
+  /** The provider's checks before any step (bad input in one line), from the same inputs. */
+  preflight(
+    flags: Record<string, unknown>,
+    common: { kubeconfig: string; timeoutMs: number },
+  ): Promise<void>;
   /** The provider's bootstrap steps, from those flags (parsed), the kubeconfig and the deadline. */
   bootstrapSteps(
     flags: Record<string, unknown>,
@@ -56,6 +61,7 @@ function demoWith<S extends FlagSpec, C>(
 ): DemoSupport {
   return {
     flags,
+    preflight: async (o, common) => await provider.preflight?.(options(o as Parsed<S>, common)),
     bootstrapSteps: (o, common, info) =>
       provider.bootstrapSteps(options(o as Parsed<S>, common), info),
   };
