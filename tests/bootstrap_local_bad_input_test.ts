@@ -62,11 +62,13 @@ Deno.test({
     });
 
     await t.step("a pod CIDR overlapping a host route", async () => {
+      // A veth pair holding a route of its own (some kernels have no dummy links).
       const dummy = `${name}d`;
-      await run("ip", ["link", "add", dummy, "type", "dummy"]);
+      await run("ip", ["link", "add", dummy, "type", "veth", "peer", "name", `${name}p`]);
       try {
         await run("ip", ["addr", "add", "10.123.45.1/24", "dev", dummy]);
         await run("ip", ["link", "set", dummy, "up"]);
+        await run("ip", ["link", "set", `${name}p`, "up"]);
         await refused(
           ["--pod-cidr", "10.123.0.0/16"],
           2,
