@@ -170,7 +170,7 @@ Deno.test({
   try {
     const up = await bootstrap(sb, name);
     assert.equal(up.code, 0, up.stderr);
-    assert.match(up.stderr, /✓ Node .*node \S+ Ready/);
+    assert.match(up.stderr, /✓ kubelet and kube-proxy .*node \S+ Ready/);
     kube = await connectKube({ kubeconfig: sb.kubeconfig });
 
     await t.step(
@@ -474,7 +474,7 @@ Deno.test({
     await t.step("re-running converges without changing anything", async () => {
       const again = await bootstrap(sb, name);
       assert.equal(again.code, 0, again.stderr);
-      for (const s of ["Network", "Certificates", "Add-ons"]) {
+      for (const s of ["Network", "Certificates", "Apply the add-ons"]) {
         assert.match(again.stderr, new RegExp(`✓ ${s}.* — unchanged`), again.stderr);
       }
       assert.match(again.stderr, /kube-apiserver unchanged/);

@@ -201,6 +201,14 @@ export const localProvider: Provider<LocalCreateOptions, LocalDeleteOptions> = {
               return (await ensureControllers(ctx, kubeconfigs, s.progress)).join(", ");
             },
           },
+          {
+            // Applied before the node exists: its pods are scheduled the moment it is Ready.
+            name: "Apply the add-ons (CoreDNS, metrics-server, local-path StorageClass)",
+            async run() {
+              const changed = await applyAddons(ctx.kube!, await addonObjects(ctx, ctx.images!));
+              return changed ? `${changed} objects created or changed` : "unchanged";
+            },
+          },
         ]),
         sequence("Container runtime", [
           {
@@ -208,27 +216,41 @@ export const localProvider: Provider<LocalCreateOptions, LocalDeleteOptions> = {
             run: (s) => ensureContainerd(ctx, s.progress),
           },
           {
-            name: "Images",
-            run: (s) => ensureNodeImages(ctx, s.progress),
+            name: "Images the node needs",
+            run: (s) => ensureNodeImages(ctx, "boot", s.progress),
           },
         ]),
       ]),
-      {
-        name: "Node",
-        async run(s) {
-          const r = await ensureNode(ctx, kubeconfigs, s.progress);
-          await markNodeImages(ctx);
-          return r;
+      parallel("Node and add-ons", [
+        sequence("Node", [
+          {
+            name: "kubelet and kube-proxy",
+            async run(s) {
+              const r = await ensureNode(ctx, kubeconfigs, s.progress);
+              await markNodeImages(ctx);
+              return r;
+            },
+          },
+          {
+            name: "CoreDNS and the local-path StorageClass",
+            async run(s) {
+              await waitForAddons(ctx, ["coredns", "local-path-provisioner"], s.progress);
+              return "ready";
+            },
+          },
+          {
+            name: "metrics-server and the metrics API",
+            async run(s) {
+              await waitForAddons(ctx, ["metrics-server"], s.progress);
+              return "available";
+            },
+          },
+        ]),
+        {
+          name: "The stack's images",
+          run: (s) => ensureNodeImages(ctx, "rest", s.progress),
         },
-      },
-      {
-        name: "Add-ons (CoreDNS, metrics-server, local-path StorageClass)",
-        async run(s) {
-          const changed = await applyAddons(ctx.kube!, await addonObjects(ctx, ctx.images!));
-          await waitForAddons(ctx, s.progress);
-          return changed ? `${changed} objects created or changed, all ready` : "unchanged";
-        },
-      },
+      ]),
       {
         name: `Merge kube context ${context}`,
         async run() {

@@ -23,6 +23,14 @@ const ADDON_POD_SELECTOR = "cncfdemo.io/addon=true";
 const SYSTEM = "kube-system";
 const STORAGE_NS = "local-path-storage";
 
+/** The add-ons' Deployments, each in its namespace. */
+export type AddonName = "coredns" | "metrics-server" | "local-path-provisioner";
+const ADDON_NAMESPACE: Record<AddonName, string> = {
+  "coredns": SYSTEM,
+  "metrics-server": SYSTEM,
+  "local-path-provisioner": STORAGE_NS,
+};
+
 type Obj = KubernetesObject & { apiVersion: string; kind: string; metadata: { name: string } };
 
 const restricted = {
@@ -496,15 +504,23 @@ export async function addonObjects(ctx: LocalContext, images: ImagesMode): Promi
   return all;
 }
 
-/** Applies the add-ons (server-side, strict); returns how many were created or changed. */
+/**
+ * Applies the add-ons (server-side, strict): namespaces first, then everything else at once.
+ * Returns how many were created or changed.
+ */
 export async function applyAddons(kube: Kube, objects: readonly Obj[]): Promise<number> {
-  let changed = 0;
-  for (const o of objects) {
+  const one = async (o: Obj) => {
     const before = await kube.rest.get(o);
     const after = await kube.rest.apply(o, { fieldManager: ADDON_FIELD_MANAGER });
-    if (before?.metadata?.resourceVersion !== after.metadata?.resourceVersion) changed++;
-  }
-  return changed;
+    return before?.metadata?.resourceVersion !== after.metadata?.resourceVersion ? 1 : 0;
+  };
+  const namespaces = objects.filter((o) => o.kind === "Namespace");
+  const rest = objects.filter((o) => o.kind !== "Namespace");
+  const changed = [
+    ...(await Promise.all(namespaces.map(one))),
+    ...(await Promise.all(rest.map(one))),
+  ];
+  return changed.reduce<number>((a, b) => a + b, 0);
 }
 
 /** Why an add-on's pod can never become ready (a crash loop, an image it cannot get), if so. */
@@ -531,13 +547,11 @@ export function addonPodProblem(pods: readonly KubernetesObject[]): string | und
  */
 export async function waitForAddons(
   ctx: LocalContext,
+  which: readonly AddonName[],
   progress: (m: string) => void,
 ): Promise<void> {
   const kube = ctx.kube!;
-  const deployments = [[SYSTEM, "coredns"], [SYSTEM, "metrics-server"], [
-    STORAGE_NS,
-    "local-path-provisioner",
-  ]] as const;
+  const deployments = which.map((name) => [ADDON_NAMESPACE[name], name] as const);
   const pending = new Set(deployments.map(([ns, n]) => `${ns}/${n}`));
   const stop = new AbortController();
   // Watches the add-ons' pods only to fail fast: it never finishes by itself.
@@ -577,26 +591,8 @@ export async function waitForAddons(
         if (pending.size) progress(`waiting for ${[...pending].join(", ")}`);
       })
     ),
-    watchUntil<KubernetesObject>(
-      kube,
-      {
-        apiVersion: "apiregistration.k8s.io/v1",
-        kind: "APIService",
-        fieldSelector: "metadata.name=v1beta1.metrics.k8s.io",
-      },
-      (as) =>
-        as.length === 1 &&
-        ((as[0] as { status?: { conditions?: { type: string; status: string }[] } }).status
-          ?.conditions ?? []).some((c) => c.type === "Available" && c.status === "True"),
-      {
-        timeoutMs: timeLeft(ctx),
-        describe: (as) =>
-          `The metrics API (APIService v1beta1.metrics.k8s.io) is not available: ${
-            ((as[0] as { status?: { conditions?: { type: string; message?: string }[] } })?.status
-              ?.conditions ?? []).find((c) => c.type === "Available")?.message ?? "no status"
-          }`,
-      },
-    ),
+    // metrics-server is ready when its API is: the aggregation layer reaches it.
+    ...(which.includes("metrics-server") ? [metricsApiAvailable(ctx)] : []),
   ]);
   try {
     await Promise.race([ready, ...podWatches]);
@@ -604,4 +600,28 @@ export async function waitForAddons(
     stop.abort();
     await Promise.allSettled([ready, ...podWatches]);
   }
+}
+
+/** Waits until the APIService v1beta1.metrics.k8s.io is Available. */
+function metricsApiAvailable(ctx: LocalContext): Promise<unknown> {
+  return watchUntil<KubernetesObject>(
+    ctx.kube!,
+    {
+      apiVersion: "apiregistration.k8s.io/v1",
+      kind: "APIService",
+      fieldSelector: "metadata.name=v1beta1.metrics.k8s.io",
+    },
+    (as) =>
+      as.length === 1 &&
+      ((as[0] as { status?: { conditions?: { type: string; status: string }[] } }).status
+        ?.conditions ?? []).some((c) => c.type === "Available" && c.status === "True"),
+    {
+      timeoutMs: timeLeft(ctx),
+      describe: (as) =>
+        `The metrics API (APIService v1beta1.metrics.k8s.io) is not available: ${
+          ((as[0] as { status?: { conditions?: { type: string; message?: string }[] } })?.status
+            ?.conditions ?? []).find((c) => c.type === "Available")?.message ?? "no status"
+        }`,
+    },
+  );
 }
