@@ -8,7 +8,8 @@
  *
  * Arguments: --provider sim (default) and that provider's bootstrap flags (sim: --name, --nodes,
  *            --node-cpu, --node-memory, --node-pods, --bin-dir), or --context NAME; the values
- *            flags of rollout (--values, --set), --kubeconfig, --timeout, --no-bench
+ *            flags of rollout (--values, --set), --kubeconfig, --timeout, --no-bench,
+ *            --results-dir DIR
  * Example:   deno task demo
  *            deno task demo --nodes 10 --set countly.api.minReplicas=4
  *            deno task demo --context kind-kind
@@ -76,6 +77,10 @@ const common = {
     default: "10m",
   }),
   "no-bench": flag.boolean("Skip the closing benchmark"),
+  "results-dir": flag.string("Directory for the benchmark's <run-id>.json", {
+    default: "results",
+    placeholder: "DIR",
+  }),
 };
 
 /** What each provider's demo bootstrap takes (`timeout` and `kubeconfig` are the demo's own). */
@@ -232,7 +237,10 @@ export async function main(args: string[]): Promise<void> {
     sequence("Benchmark", () => {
       if (skipped) return [{ name: "Skip the benchmark", run: () => Promise.resolve(skipped) }];
       return benchSteps(
-        { ...demoBenchOptions({ kubeconfig, context: info.context }), url: benchUrl },
+        {
+          ...demoBenchOptions({ kubeconfig, context: info.context }, o.resultsDir),
+          url: benchUrl,
+        },
         bench,
       );
     }),

@@ -30,6 +30,7 @@ export function isSimulatedNode(node: V1Node): boolean {
 export function modelOf(nodes: readonly V1Node[]): string {
   if (nodes.length > 0 && nodes.every(isSimulatedNode)) return "sim";
   if (nodes.some((n) => n.spec?.providerID?.startsWith("aws://"))) return "aws";
+  if (nodes.some((n) => n.metadata?.labels?.["cncfdemo.io/provider"] === "local")) return "local";
   return "kubernetes";
 }
 

@@ -216,39 +216,35 @@ export const localProvider: Provider<LocalCreateOptions, LocalDeleteOptions> = {
             run: (s) => ensureContainerd(ctx, s.progress),
           },
           {
-            name: "Images the node needs",
-            run: (s) => ensureNodeImages(ctx, "boot", s.progress),
+            // Before the kubelet starts: its first status lists them (it rereads only every 30 s),
+            // and the controller-manager's start, not this, is what pods wait for.
+            name: "Images",
+            run: (s) => ensureNodeImages(ctx, s.progress),
           },
         ]),
       ]),
-      parallel("Node and add-ons", [
-        sequence("Node", [
-          {
-            name: "kubelet and kube-proxy",
-            async run(s) {
-              const r = await ensureNode(ctx, kubeconfigs, s.progress);
-              await markNodeImages(ctx);
-              return r;
-            },
-          },
-          {
-            name: "CoreDNS and the local-path StorageClass",
-            async run(s) {
-              await waitForAddons(ctx, ["coredns", "local-path-provisioner"], s.progress);
-              return "ready";
-            },
-          },
-          {
-            name: "metrics-server and the metrics API",
-            async run(s) {
-              await waitForAddons(ctx, ["metrics-server"], s.progress);
-              return "available";
-            },
-          },
-        ]),
+      sequence("Node and add-ons", [
         {
-          name: "The stack's images",
-          run: (s) => ensureNodeImages(ctx, "rest", s.progress),
+          name: "kubelet and kube-proxy",
+          async run(s) {
+            const r = await ensureNode(ctx, kubeconfigs, s.progress);
+            await markNodeImages(ctx);
+            return r;
+          },
+        },
+        {
+          name: "CoreDNS and the local-path StorageClass",
+          async run(s) {
+            await waitForAddons(ctx, ["coredns", "local-path-provisioner"], s.progress);
+            return "ready";
+          },
+        },
+        {
+          name: "metrics-server and the metrics API",
+          async run(s) {
+            await waitForAddons(ctx, ["metrics-server"], s.progress);
+            return "available";
+          },
         },
       ]),
       {

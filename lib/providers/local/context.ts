@@ -38,6 +38,8 @@ export interface LocalContext {
   facts?: HostFacts;
   bins?: Resolved["paths"];
   images?: ImagesMode;
+  /** The images imported into the node (their full references). */
+  imported?: string[];
   /** An admin connection, once the API server answers. */
   kube?: Kube;
   /** The kubeconfig the context is merged into. */

@@ -29,22 +29,9 @@ export async function chooseImagesMode(
   }
 }
 
-/** What the node and its add-ons run: imported first, before the kubelet starts. */
-export const BOOT_IMAGES: readonly string[] = [
-  "pause",
-  "coredns",
-  "metrics-server",
-  "local-path-provisioner",
-  "tools",
-];
-
-/**
- * Builds (when needed) every archive of the mode's set and imports the node's own images: `boot`
- * imports {@link BOOT_IMAGES}, `rest` the others (the stack's, while the node starts).
- */
+/** Builds (when needed) and imports the node's images: the mode's set from the catalog. */
 export async function ensureNodeImages(
   ctx: LocalContext,
-  which: "boot" | "rest",
   progress: (m: string) => void,
 ): Promise<string> {
   const { build } = selectImages(ctx.images!);
@@ -52,9 +39,9 @@ export async function ensureNodeImages(
     progress,
     ...(ctx.options.binDir ? { binDir: ctx.options.binDir } : {}),
   });
-  const mine = archives.filter((a) => BOOT_IMAGES.includes(a.name) === (which === "boot"));
   const built = archives.filter((a) => a.status === "built").map((a) => a.name);
-  const r = await importImages(ctx.bins!.ctr, ctx.layout.containerdSocket, mine, progress);
+  const r = await importImages(ctx.bins!.ctr, ctx.layout.containerdSocket, archives, progress);
+  ctx.imported = archives.map((a) => a.ref);
   return built.length ? `built ${built.join(", ")}; ${r.summary}` : r.summary;
 }
 

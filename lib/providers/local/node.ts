@@ -79,7 +79,7 @@ export function kubeletArgs(ctx: LocalContext, configPath: string, kubeconfig: s
     `--cert-dir=${ctx.layout.kubeletRoot}/pki`,
     `--hostname-override=${ctx.layout.nodeName}`,
     `--node-ip=${ctx.net.nodeIp}`,
-    `--node-labels=cncfdemo.io/cluster=${ctx.layout.name}`,
+    `--node-labels=cncfdemo.io/provider=local,cncfdemo.io/cluster=${ctx.layout.name}`,
   ];
 }
 
@@ -185,7 +185,12 @@ export async function ensureNode(
   const [node] = await watchUntil<V1Node>(
     ctx.kube!,
     { apiVersion: "v1", kind: "Node", fieldSelector: `metadata.name=${l.nodeName}` },
-    (ns) => ns.length === 1 && isReady(ns[0]!),
+    // Ready, and its status lists the imported images: what the node can run is read from there.
+    (ns) =>
+      ns.length === 1 && isReady(ns[0]!) &&
+      (ctx.imported ?? []).every((ref) =>
+        ns[0]!.status?.images?.some((i) => i.names?.includes(ref))
+      ),
     {
       timeoutMs: timeLeft(ctx),
       describe: (ns) =>
