@@ -1,5 +1,5 @@
 /**
- * bake against a real moto_server (--target ami) and on this machine (--target images): the
+ * bake --target ami against a real moto_server: the
  * builder is launched with the recipe, the image is created once the builder stopped, tagged, the
  * builder terminated — also when the bake fails — and a second bake reuses the image.
  */
@@ -12,7 +12,6 @@ import {
   DescribeInstancesCommand,
   StopInstancesCommand,
 } from "@aws-sdk/client-ec2";
-import { hasProgram, run } from "../lib/process.ts";
 import { pollUntil } from "../lib/wait.ts";
 import { census } from "./support/aws_census.ts";
 import { sandbox } from "./support/env.ts";
@@ -122,41 +121,4 @@ Deno.test("bake --target ami: an unknown base image is refused before anything i
   } finally {
     await sb.cleanup();
   }
-});
-
-Deno.test("bake --target images: one line when neither docker nor podman is installed", async () => {
-  const sb = await sandbox();
-  try {
-    const r = await sb.task("bake.ts", ["--target", "images"], { PATH: "/nonexistent" });
-    assert.equal(r.code, 1);
-    assert.equal(
-      r.stderr.trim(),
-      "error: Cannot build container images: neither docker nor podman is installed; install one (e.g. apt-get install podman) and run again",
-    );
-  } finally {
-    await sb.cleanup();
-  }
-});
-
-const dockerWithoutEngine = (await hasProgram("docker")) && !(await hasProgram("podman")) &&
-  (await run("docker", ["info"], { allowFailure: true })).code !== 0;
-
-Deno.test({
-  name: "bake --target images: one line when the docker CLI is there but its engine is not",
-  ignore: !dockerWithoutEngine,
-  async fn() {
-    const sb = await sandbox();
-    try {
-      const r = await sb.task("bake.ts", ["--target", "images"]);
-      assert.equal(r.code, 1);
-      const lines = r.stderr.trim().split("\n");
-      assert.equal(lines.length, 1, r.stderr);
-      assert.match(
-        lines[0]!,
-        /^error: Cannot build container images: docker is installed but its engine is not running \(.+\); start the engine/,
-      );
-    } finally {
-      await sb.cleanup();
-    }
-  },
 });

@@ -16,7 +16,7 @@ import { ensureImageArchives, importImages } from "../lib/container_images.ts";
 import { imagesCacheDir, withImagesLock } from "../lib/images/cache.ts";
 import { ensureDebianBase } from "../lib/images/debian_base.ts";
 import { buildDebianLayer } from "../lib/images/debian_layer.ts";
-import { mountsUnder } from "../lib/images/mounts.ts";
+import { mountsUnder } from "../lib/mounts.ts";
 import { loadRecipe } from "../lib/images/recipe.ts";
 import { exists } from "../lib/paths.ts";
 import { hasProgram, run } from "../lib/process.ts";
@@ -379,5 +379,45 @@ Deno.test({
     assert.deepEqual(await processesMentioning(c.dir), [], "no process of the test is left");
     assert.deepEqual(await mountsUnder(c.dir), [], "no mount of the test is left");
     assert.equal(await exists(c.dir), false);
+  },
+});
+
+Deno.test({
+  name: `bake --target images refuses in one line when it would build without root${ignored}`,
+  ignore: why !== undefined,
+  async fn() {
+    const sb = await sandbox();
+    try {
+      // uid 65534 in a user namespace; an empty --out: tools must be built.
+      const out = await new Deno.Command("unshare", {
+        args: [
+          "--user",
+          "--map-user=65534",
+          "--map-group=65534",
+          Deno.execPath(),
+          "run",
+          "-A",
+          new URL("../tasks/bake.ts", import.meta.url).pathname,
+          "--target",
+          "images",
+          "--only",
+          "tools",
+          "--out",
+          `${sb.dir}/archives`,
+        ],
+        env: sb.env,
+        stdout: "piped",
+        stderr: "piped",
+      }).output();
+      const stderr = new TextDecoder().decode(out.stderr).trim();
+      assert.equal(out.code, 1, stderr);
+      assert.equal(
+        stderr.split("\n").at(-1),
+        "error: bake --target images needs root (debootstrap, chroot, overlay mounts): run it with sudo",
+      );
+      await assert.rejects(Deno.stat(`${sb.dir}/archives/tools`), Deno.errors.NotFound);
+    } finally {
+      await sb.cleanup();
+    }
   },
 });

@@ -8,7 +8,7 @@
  */
 import { CncfdemoError } from "../errors.ts";
 import { cacheDir } from "../paths.ts";
-import { mountsUnder, unmountUnder } from "./mounts.ts";
+import { mountsUnder, unmountUnder } from "../mounts.ts";
 
 /** `<cache>/images`. */
 export function imagesCacheDir(): string {

@@ -10,7 +10,7 @@
 import { CncfdemoError } from "../errors.ts";
 import { lastLines, run, type RunResult } from "../process.ts";
 import { buildSignal } from "./cache.ts";
-import { MountStack } from "./mounts.ts";
+import { MountStack } from "../mounts.ts";
 
 const ENV = [
   "PATH=/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin",

@@ -18,7 +18,7 @@ import { type DebianMirrors, hostDebianMirrors } from "./apt_sources.ts";
 import { buildSignal, imagesCacheDir } from "./cache.ts";
 import { aptProgress, chrootRun, withApt } from "./chroot.ts";
 import { type Compression, LAYER_EXTENSIONS, type LayerBlob, tarLayer } from "./layer_tar.ts";
-import { mountsUnder, unmountUnder } from "./mounts.ts";
+import { mountsUnder, unmountUnder } from "../mounts.ts";
 
 export const SUITE = "bookworm";
 export const BASE_PACKAGES = ["netbase", "ca-certificates"] as const;

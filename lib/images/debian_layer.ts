@@ -11,7 +11,7 @@ import { buildSignal, imagesCacheDir } from "./cache.ts";
 import { aptProgress, chrootRun, withApt } from "./chroot.ts";
 import { aptCaches, CLEAN_SCRIPT, type DebianBase } from "./debian_base.ts";
 import { type Compression, type LayerBlob, tarLayer } from "./layer_tar.ts";
-import { MountStack, mountsUnder } from "./mounts.ts";
+import { MountStack, mountsUnder } from "../mounts.ts";
 import type { ImageRecipe } from "./recipe.ts";
 import { convertWhiteouts } from "./whiteouts.ts";
 

@@ -1,7 +1,7 @@
 import assert from "node:assert/strict";
 import { run } from "../process.ts";
 import { tarLayer } from "./layer_tar.ts";
-import { MountStack, mountsUnder } from "./mounts.ts";
+import { MountStack, mountsUnder } from "../mounts.ts";
 import { convertWhiteouts, unescapeGetfattrPath } from "./whiteouts.ts";
 
 const isRoot = Deno.uid() === 0;

@@ -5,10 +5,10 @@
  * directory, the bridge and nftables tables by name — and the sysctls and runtime paths are put
  * back as the host record says they were.
  */
-import { log } from "../../log.ts";
+import { CncfdemoError } from "../../errors.ts";
+import { mountsUnder, unmountUnder } from "../../mounts.ts";
 import { exists } from "../../paths.ts";
 import { isAlive, processesMentioning, stopProcesses } from "../../procs.ts";
-import { run } from "../../process.ts";
 import { pollUntil } from "../../wait.ts";
 import { type HostFacts, readHostRecord, readSysctl, writeSysctl } from "./host.ts";
 import type { LocalLayout } from "./layout.ts";
@@ -50,15 +50,6 @@ async function removeCgroups(facts: HostFacts, layout: LocalLayout): Promise<num
   return removed;
 }
 
-/** Mount points at or under `dir`, deepest first. */
-export async function mountsUnder(dir: string): Promise<string[]> {
-  const info = await Deno.readTextFile("/proc/self/mountinfo");
-  const points = info.split("\n").map((l) => l.split(" ")[4] ?? "").filter(Boolean)
-    .map((p) => p.replace(/\\([0-7]{3})/g, (_, o) => String.fromCharCode(parseInt(o, 8))))
-    .filter((p) => p === dir || p.startsWith(`${dir}/`));
-  return [...new Set(points)].sort((a, b) => b.length - a.length);
-}
-
 /**
  * Stops every process of the cluster: the kubelet and kube-proxy first (nothing restarts pods
  * then), the pods' processes and their shims outright (a shim ignores SIGTERM while it has
@@ -94,19 +85,11 @@ export async function stopClusterProcesses(
   return stopped;
 }
 
-/** Unmounts everything under the state directory (lazily when busy). */
+/** Unmounts everything under the state directory (lazily when busy); returns how many. */
 export async function unmountAll(layout: LocalLayout): Promise<number> {
-  const points = await mountsUnder(layout.dir);
-  for (const p of points) {
-    const r = await run("umount", [p], { allowFailure: true });
-    if (r.code !== 0) {
-      log.debug(`umount ${p}: ${r.stderr.trim()}; unmounting lazily`);
-      await run("umount", ["-l", p], { allowFailure: true });
-    }
-  }
-  const left = await mountsUnder(layout.dir);
-  if (left.length) throw new Error(`Cannot unmount ${left.join(", ")}`);
-  return points.length;
+  const n = (await mountsUnder(layout.dir)).length;
+  await unmountUnder(layout.dir);
+  return n;
 }
 
 /** Puts the recorded sysctls back; returns those it changed. */
@@ -129,7 +112,9 @@ export async function removeCreatedRuntimePaths(layout: LocalLayout): Promise<st
   for (const [path, existed] of Object.entries(record?.runtimePaths ?? {})) {
     if (existed || !(await exists(path))) continue;
     if ((await mountsUnder(path)).length) {
-      throw new Error(`${path} still holds mounts: ${(await mountsUnder(path)).join(", ")}`);
+      throw new CncfdemoError(
+        `${path} still holds mounts: ${(await mountsUnder(path)).join(", ")}`,
+      );
     }
     await Deno.remove(path, { recursive: true });
     removed.push(path);

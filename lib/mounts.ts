@@ -1,10 +1,12 @@
 /**
- * Mounts made while building an image (an overlay, bind mounts of the apt caches), undone in
- * reverse order — also when the build fails. A mount that will not go (busy) is detached lazily,
- * so nothing stays mounted; what still failed is reported in one line.
+ * Mounts: those made while building an image (an overlay, bind mounts of the apt caches), undone in
+ * reverse order — also when the build fails — and those a local node leaves under its state
+ * directory (containers' root filesystems, volumes, network namespaces), undone by teardown. A
+ * mount that will not go (busy) is detached lazily, so nothing stays mounted; what still failed is
+ * reported in one line.
  */
-import { CncfdemoError, errorMessage } from "../errors.ts";
-import { run } from "../process.ts";
+import { CncfdemoError, errorMessage } from "./errors.ts";
+import { run } from "./process.ts";
 
 /** Mount points (absolute) at or under `prefix`, deepest first, from /proc/self/mountinfo. */
 export async function mountsUnder(prefix: string): Promise<string[]> {
