@@ -16,10 +16,10 @@ import { run } from "../lib/process.ts";
 import { guardDrops } from "../lib/providers/local/network.ts";
 import { pollUntil } from "../lib/wait.ts";
 import { hostSnapshot } from "./support/host_snapshot.ts";
-import { type Sandbox, sandbox } from "./support/env.ts";
+import { sandbox } from "./support/env.ts";
+import { bootstrapLocal, canRunLocal } from "./support/local_cluster.ts";
 
-const canRun = Deno.build.os === "linux" && Deno.uid() === 0;
-const ignore = !canRun;
+const ignore = !canRunLocal;
 const NS = "default";
 const TOOLS = CATALOG.tools.ref;
 const WEB = CATALOG["bench-target"].ref;
@@ -144,18 +144,6 @@ async function containerCgroup(hierarchy: string, pod: V1Pod, cluster: string): 
   return dir;
 }
 
-async function bootstrap(sb: Sandbox, name: string, extra: string[] = []) {
-  return await sb.task("bootstrap_local.ts", [
-    "--name",
-    name,
-    "--images",
-    "offline",
-    "--timeout",
-    "15m",
-    ...extra,
-  ]);
-}
-
 Deno.test({
   name: "bootstrap:local → a real node runs containers; teardown leaves the host as it was",
   ignore,
@@ -168,7 +156,7 @@ Deno.test({
   const before = await hostSnapshot(stateDir);
   let kube: Kube | undefined;
   try {
-    const up = await bootstrap(sb, name);
+    const up = await bootstrapLocal(sb, name);
     assert.equal(up.code, 0, up.stderr);
     assert.match(up.stderr, /✓ kubelet and kube-proxy .*node \S+ Ready/);
     kube = await connectKube({ kubeconfig: sb.kubeconfig });
@@ -472,7 +460,7 @@ Deno.test({
     });
 
     await t.step("re-running converges without changing anything", async () => {
-      const again = await bootstrap(sb, name);
+      const again = await bootstrapLocal(sb, name);
       assert.equal(again.code, 0, again.stderr);
       for (const s of ["Network", "Certificates", "Apply the add-ons"]) {
         assert.match(again.stderr, new RegExp(`✓ ${s}.* — unchanged`), again.stderr);

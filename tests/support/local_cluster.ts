@@ -5,7 +5,7 @@
  */
 import assert from "node:assert/strict";
 import { connectKube, type Kube } from "../../lib/kube/client.ts";
-import { type Sandbox, sandbox } from "./env.ts";
+import { type Sandbox, sandbox, type TaskResult } from "./env.ts";
 import { hostSnapshot } from "./host_snapshot.ts";
 
 export interface LocalCluster {
@@ -16,6 +16,23 @@ export interface LocalCluster {
 
 /** Linux and root: what a real node needs (CI runs as root). */
 export const canRunLocal = Deno.build.os === "linux" && Deno.uid() === 0;
+
+/** Runs `bootstrap:local --images offline` in the sandbox (a generous deadline for cold caches). */
+export async function bootstrapLocal(
+  sb: Sandbox,
+  name: string,
+  args: string[] = [],
+): Promise<TaskResult> {
+  return await sb.task("bootstrap_local.ts", [
+    "--name",
+    name,
+    "--images",
+    "offline",
+    "--timeout",
+    "15m",
+    ...args,
+  ]);
+}
 
 /** Runs `fn` against a fresh local cluster made with the given extra bootstrap:local arguments. */
 export async function withLocalCluster(
@@ -29,15 +46,7 @@ export async function withLocalCluster(
   let kube: Kube | undefined;
   let down = { code: 0, stderr: "" };
   try {
-    const up = await sb.task("bootstrap_local.ts", [
-      "--name",
-      name,
-      "--images",
-      "offline",
-      "--timeout",
-      "15m",
-      ...args,
-    ]);
+    const up = await bootstrapLocal(sb, name, args);
     if (up.code !== 0) throw new Error(`bootstrap:local failed: ${up.stderr}`);
     kube = await connectKube({ kubeconfig: sb.kubeconfig });
     await fn({ sb, name, kube });

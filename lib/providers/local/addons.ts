@@ -33,6 +33,37 @@ const ADDON_NAMESPACE: Record<AddonName, string> = {
 
 type Obj = KubernetesObject & { apiVersion: string; kind: string; metadata: { name: string } };
 
+/**
+ * An add-on's Deployment: one replica; its pods carry the add-on label (the bootstrap watches them
+ * to fail fast) and turn a crash's last log lines into the termination message.
+ */
+function deployment(
+  name: string,
+  namespace: string,
+  labels: Record<string, string>,
+  pod: { containers: object[] } & Record<string, unknown>,
+): Obj {
+  return {
+    apiVersion: "apps/v1",
+    kind: "Deployment",
+    metadata: { name, namespace, labels },
+    spec: {
+      replicas: 1,
+      selector: { matchLabels: labels },
+      template: {
+        metadata: { labels: { ...labels, "cncfdemo.io/addon": "true" } },
+        spec: {
+          ...pod,
+          containers: pod.containers.map((c) => ({
+            ...c,
+            terminationMessagePolicy: "FallbackToLogsOnError",
+          })),
+        },
+      },
+    },
+  } as Obj;
+}
+
 const restricted = {
   allowPrivilegeEscalation: false,
   readOnlyRootFilesystem: true,
@@ -95,53 +126,41 @@ ${forward}    cache 30
       metadata: { name: "coredns", namespace: SYSTEM },
       data: { Corefile: corefile },
     } as Obj,
-    {
-      apiVersion: "apps/v1",
-      kind: "Deployment",
-      metadata: { name: "coredns", namespace: SYSTEM, labels: app },
-      spec: {
-        replicas: 1,
-        selector: { matchLabels: app },
-        template: {
-          metadata: { labels: app },
-          spec: {
-            serviceAccountName: "coredns",
-            priorityClassName: "system-cluster-critical",
-            dnsPolicy: "Default",
-            securityContext: {
-              runAsNonRoot: true,
-              runAsUser: 65532,
-              runAsGroup: 65532,
-              seccompProfile: { type: "RuntimeDefault" },
-            },
-            containers: [{
-              name: "coredns",
-              image: CATALOG.coredns.ref,
-              imagePullPolicy: "IfNotPresent",
-              args: ["-conf", "/etc/coredns/Corefile"],
-              ports: [
-                { name: "dns", containerPort: 53, protocol: "UDP" },
-                { name: "dns-tcp", containerPort: 53, protocol: "TCP" },
-                { name: "metrics", containerPort: 9153, protocol: "TCP" },
-              ],
-              resources: { requests: { cpu: "50m", memory: "32Mi" }, limits: { memory: "128Mi" } },
-              livenessProbe: {
-                httpGet: { path: "/health", port: 8080 },
-                initialDelaySeconds: 10,
-                periodSeconds: 10,
-              },
-              readinessProbe: { httpGet: { path: "/ready", port: 8181 }, periodSeconds: 2 },
-              securityContext: {
-                ...restricted,
-                capabilities: { drop: ["ALL"], add: ["NET_BIND_SERVICE"] },
-              },
-              volumeMounts: [{ name: "config", mountPath: "/etc/coredns", readOnly: true }],
-            }],
-            volumes: [{ name: "config", configMap: { name: "coredns" } }],
-          },
-        },
+    deployment("coredns", SYSTEM, app, {
+      serviceAccountName: "coredns",
+      priorityClassName: "system-cluster-critical",
+      dnsPolicy: "Default",
+      securityContext: {
+        runAsNonRoot: true,
+        runAsUser: 65532,
+        runAsGroup: 65532,
+        seccompProfile: { type: "RuntimeDefault" },
       },
-    } as Obj,
+      containers: [{
+        name: "coredns",
+        image: CATALOG.coredns.ref,
+        imagePullPolicy: "IfNotPresent",
+        args: ["-conf", "/etc/coredns/Corefile"],
+        ports: [
+          { name: "dns", containerPort: 53, protocol: "UDP" },
+          { name: "dns-tcp", containerPort: 53, protocol: "TCP" },
+          { name: "metrics", containerPort: 9153, protocol: "TCP" },
+        ],
+        resources: { requests: { cpu: "50m", memory: "32Mi" }, limits: { memory: "128Mi" } },
+        livenessProbe: {
+          httpGet: { path: "/health", port: 8080 },
+          initialDelaySeconds: 10,
+          periodSeconds: 10,
+        },
+        readinessProbe: { httpGet: { path: "/ready", port: 8181 }, periodSeconds: 2 },
+        securityContext: {
+          ...restricted,
+          capabilities: { drop: ["ALL"], add: ["NET_BIND_SERVICE"] },
+        },
+        volumeMounts: [{ name: "config", mountPath: "/etc/coredns", readOnly: true }],
+      }],
+      volumes: [{ name: "config", configMap: { name: "coredns" } }],
+    }),
     {
       apiVersion: "v1",
       kind: "Service",
@@ -227,67 +246,55 @@ async function metricsServer(ctx: LocalContext): Promise<Obj[]> {
         "tls.key": await b64("metrics-server.key"),
       },
     } as Obj,
-    {
-      apiVersion: "apps/v1",
-      kind: "Deployment",
-      metadata: { name: "metrics-server", namespace: SYSTEM, labels: app },
-      spec: {
-        replicas: 1,
-        selector: { matchLabels: app },
-        template: {
-          metadata: { labels: app },
-          spec: {
-            serviceAccountName: "metrics-server",
-            priorityClassName: "system-cluster-critical",
-            securityContext: {
-              runAsNonRoot: true,
-              runAsUser: 65534,
-              seccompProfile: { type: "RuntimeDefault" },
-            },
-            containers: [{
-              name: "metrics-server",
-              image: CATALOG["metrics-server"].ref,
-              imagePullPolicy: "IfNotPresent",
-              args: [
-                "--secure-port=10250",
-                "--cert-dir=/tmp",
-                "--tls-cert-file=/certs/tls.crt",
-                "--tls-private-key-file=/certs/tls.key",
-                // The kubelet's serving certificate is signed by the cluster CA: verify it.
-                "--kubelet-certificate-authority=/ca/ca.crt",
-                "--kubelet-preferred-address-types=InternalIP",
-                "--kubelet-use-node-status-port",
-                // Its metrics API is ready after two scrapes: 10 s, the shortest it allows, halves the wait.
-                "--metric-resolution=10s",
-                "--kubelet-request-timeout=5s",
-              ],
-              ports: [{ name: "https", containerPort: 10250, protocol: "TCP" }],
-              resources: { requests: { cpu: "50m", memory: "64Mi" }, limits: { memory: "256Mi" } },
-              readinessProbe: {
-                httpGet: { path: "/readyz", port: "https", scheme: "HTTPS" },
-                periodSeconds: 2,
-                failureThreshold: 3,
-              },
-              livenessProbe: {
-                httpGet: { path: "/livez", port: "https", scheme: "HTTPS" },
-                periodSeconds: 10,
-              },
-              securityContext: restricted,
-              volumeMounts: [
-                { name: "tmp", mountPath: "/tmp" },
-                { name: "certs", mountPath: "/certs", readOnly: true },
-                { name: "ca", mountPath: "/ca", readOnly: true },
-              ],
-            }],
-            volumes: [
-              { name: "tmp", emptyDir: {} },
-              { name: "certs", secret: { secretName: "metrics-server-tls" } },
-              { name: "ca", configMap: { name: "kube-root-ca.crt" } },
-            ],
-          },
-        },
+    deployment("metrics-server", SYSTEM, app, {
+      serviceAccountName: "metrics-server",
+      priorityClassName: "system-cluster-critical",
+      securityContext: {
+        runAsNonRoot: true,
+        runAsUser: 65534,
+        seccompProfile: { type: "RuntimeDefault" },
       },
-    } as Obj,
+      containers: [{
+        name: "metrics-server",
+        image: CATALOG["metrics-server"].ref,
+        imagePullPolicy: "IfNotPresent",
+        args: [
+          "--secure-port=10250",
+          "--cert-dir=/tmp",
+          "--tls-cert-file=/certs/tls.crt",
+          "--tls-private-key-file=/certs/tls.key",
+          // The kubelet's serving certificate is signed by the cluster CA: verify it.
+          "--kubelet-certificate-authority=/ca/ca.crt",
+          "--kubelet-preferred-address-types=InternalIP",
+          "--kubelet-use-node-status-port",
+          // Its metrics API is ready after two scrapes: 10 s, the shortest it allows, halves the wait.
+          "--metric-resolution=10s",
+          "--kubelet-request-timeout=5s",
+        ],
+        ports: [{ name: "https", containerPort: 10250, protocol: "TCP" }],
+        resources: { requests: { cpu: "50m", memory: "64Mi" }, limits: { memory: "256Mi" } },
+        readinessProbe: {
+          httpGet: { path: "/readyz", port: "https", scheme: "HTTPS" },
+          periodSeconds: 2,
+          failureThreshold: 3,
+        },
+        livenessProbe: {
+          httpGet: { path: "/livez", port: "https", scheme: "HTTPS" },
+          periodSeconds: 10,
+        },
+        securityContext: restricted,
+        volumeMounts: [
+          { name: "tmp", mountPath: "/tmp" },
+          { name: "certs", mountPath: "/certs", readOnly: true },
+          { name: "ca", mountPath: "/ca", readOnly: true },
+        ],
+      }],
+      volumes: [
+        { name: "tmp", emptyDir: {} },
+        { name: "certs", secret: { secretName: "metrics-server-tls" } },
+        { name: "ca", configMap: { name: "kube-root-ca.crt" } },
+      ],
+    }),
     {
       apiVersion: "v1",
       kind: "Service",
@@ -401,49 +408,37 @@ spec:
         "helperPod.yaml": helperPod,
       },
     } as Obj,
-    {
-      apiVersion: "apps/v1",
-      kind: "Deployment",
-      metadata: { name: "local-path-provisioner", namespace: STORAGE_NS, labels: app },
-      spec: {
-        replicas: 1,
-        selector: { matchLabels: app },
-        template: {
-          metadata: { labels: app },
-          spec: {
-            serviceAccountName: sa,
-            securityContext: {
-              runAsNonRoot: true,
-              runAsUser: 65534,
-              seccompProfile: { type: "RuntimeDefault" },
-            },
-            containers: [{
-              name: "local-path-provisioner",
-              image: CATALOG["local-path-provisioner"].ref,
-              imagePullPolicy: "IfNotPresent",
-              command: [
-                "local-path-provisioner",
-                "start",
-                "--config=/etc/config/config.json",
-                `--service-account-name=${sa}`,
-                `--helper-image=${CATALOG.tools.ref}`,
-              ],
-              env: [
-                {
-                  name: "POD_NAMESPACE",
-                  valueFrom: { fieldRef: { fieldPath: "metadata.namespace" } },
-                },
-                { name: "CONFIG_MOUNT_PATH", value: "/etc/config/" },
-              ],
-              resources: { requests: { cpu: "10m", memory: "32Mi" }, limits: { memory: "128Mi" } },
-              securityContext: restricted,
-              volumeMounts: [{ name: "config", mountPath: "/etc/config/", readOnly: true }],
-            }],
-            volumes: [{ name: "config", configMap: { name: "local-path-config" } }],
-          },
-        },
+    deployment("local-path-provisioner", STORAGE_NS, app, {
+      serviceAccountName: sa,
+      securityContext: {
+        runAsNonRoot: true,
+        runAsUser: 65534,
+        seccompProfile: { type: "RuntimeDefault" },
       },
-    } as Obj,
+      containers: [{
+        name: "local-path-provisioner",
+        image: CATALOG["local-path-provisioner"].ref,
+        imagePullPolicy: "IfNotPresent",
+        command: [
+          "local-path-provisioner",
+          "start",
+          "--config=/etc/config/config.json",
+          `--service-account-name=${sa}`,
+          `--helper-image=${CATALOG.tools.ref}`,
+        ],
+        env: [
+          {
+            name: "POD_NAMESPACE",
+            valueFrom: { fieldRef: { fieldPath: "metadata.namespace" } },
+          },
+          { name: "CONFIG_MOUNT_PATH", value: "/etc/config/" },
+        ],
+        resources: { requests: { cpu: "10m", memory: "32Mi" }, limits: { memory: "128Mi" } },
+        securityContext: restricted,
+        volumeMounts: [{ name: "config", mountPath: "/etc/config/", readOnly: true }],
+      }],
+      volumes: [{ name: "config", configMap: { name: "local-path-config" } }],
+    }),
     {
       apiVersion: "storage.k8s.io/v1",
       kind: "StorageClass",
@@ -488,18 +483,6 @@ export async function addonObjects(ctx: LocalContext, images: ImagesMode): Promi
   for (const o of all) {
     const m = o.metadata as { labels?: Record<string, string> };
     m.labels = { ...m.labels, ...LABELS };
-    const pod = (o as {
-      spec?: {
-        template?: {
-          metadata: { labels?: Record<string, string> };
-          spec: { containers: { terminationMessagePolicy?: string }[] };
-        };
-      };
-    }).spec?.template;
-    if (!pod) continue;
-    pod.metadata.labels = { ...pod.metadata.labels, "cncfdemo.io/addon": "true" };
-    // A crash's last log lines become its termination message: the bootstrap's error shows them.
-    for (const c of pod.spec.containers) c.terminationMessagePolicy = "FallbackToLogsOnError";
   }
   return all;
 }
