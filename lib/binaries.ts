@@ -577,7 +577,10 @@ export async function binaryVersion(path: string): Promise<string | undefined> {
     ? ["version", "--client"]
     : name === "kubeadm"
     ? ["version", "-o", "short"]
+    : name === "containerd-shim-runc-v2"
+    ? ["-v"]
     : ["--version"];
   const r = await run(path, args, { allowFailure: true });
-  return /v?\d+\.\d+\.\d+[^\s,]*/.exec(r.stdout + r.stderr)?.[0];
+  // Some print their own path first: it holds a version too (the cache directory's).
+  return /v?\d+\.\d+\.\d+[^\s,]*/.exec((r.stdout + r.stderr).replaceAll(path, ""))?.[0];
 }
