@@ -47,6 +47,8 @@ export interface StepRecord {
   name: string;
   ok: boolean;
   ms: number;
+  /** When the step started, on the runner's clock (default performance.now(): ms since the command started). */
+  startMs?: number;
   detail?: string;
   depth: number;
   /** Steps inside a group, in their declared order. */
@@ -103,9 +105,9 @@ export async function runSteps(
 
   async function runOne(s: Step | StepGroup, depth: number, siblings: StepRecord[]): Promise<void> {
     const indent = "  ".repeat(depth);
-    const record: StepRecord = { name: s.name, ok: false, ms: 0, depth, children: [] };
-    siblings.push(record);
     const t0 = now();
+    const record: StepRecord = { name: s.name, ok: false, ms: 0, startMs: t0, depth, children: [] };
+    siblings.push(record);
     let bar: ReturnType<typeof $.progress> | undefined;
     let lastPlain = -Infinity;
     let lastMessage = "";
