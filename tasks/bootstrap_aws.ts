@@ -6,10 +6,11 @@
  * Re-running converges; an interrupted run is completed by the next. Uses the standard AWS
  * configuration (credential chain, AWS_PROFILE, AWS_REGION, AWS_ENDPOINT_URL).
  * Test hook: CNCFDEMO_FAIL_AFTER_STEP=<step name> fails the run right after that step.
+ * Writes the run's timeline as `<results-dir>/<id>.json` (schema cncfdemo.bootstrap/v1).
  *
  * Arguments: --name NAME, --region REGION, --masters 1, --minions N, --instance-type TYPE,
  *            --image-id AMI, --api-cidr CIDR (required), --ssh-cidr CIDR, --no-wait, --dry-run,
- *            --timeout DURATION, --kubeconfig FILE
+ *            --timeout DURATION, --kubeconfig FILE, --results-dir DIR
  * Example:   deno task bootstrap:aws --region eu-west-1 --api-cidr 203.0.113.7/32 --minions 3
  */
 import { awsBootstrapSteps } from "../lib/aws/bootstrap.ts";
@@ -23,7 +24,13 @@ import { defaultKubeconfigPath } from "../lib/kube/client.ts";
 import { assertKubeconfigWritable } from "../lib/kube/kubeconfig.ts";
 import { isVerbose, log } from "../lib/log.ts";
 import { clusterNameFlag } from "../lib/providers/sim_flags.ts";
-import { runSteps } from "../lib/steps.ts";
+import { runSteps, type StepRecord } from "../lib/steps.ts";
+import {
+  awsExisted,
+  bootstrapFacts,
+  recordBootstrap,
+  resultsDirFlag,
+} from "../lib/report/records.ts";
 
 export const command: Command = {
   name: "bootstrap:aws",
@@ -65,6 +72,7 @@ export const flags = {
     "Kubeconfig to merge the aws-<name> context into (default: $KUBECONFIG's first file, else ~/.kube/config)",
     { placeholder: "FILE" },
   ),
+  "results-dir": resultsDirFlag("the bootstrap's <id>.json record"),
 };
 
 export async function main(args: string[]): Promise<void> {
@@ -100,13 +108,24 @@ export async function main(args: string[]): Promise<void> {
   const aws = awsClients({ region });
   const started = performance.now();
   await checkAwsAccess(aws); // one line when credentials or the endpoint are missing
+  let timeline: StepRecord[] = [];
   try {
-    await runSteps(awsBootstrapSteps({ ...options, clients: aws }));
+    timeline = await runSteps(awsBootstrapSteps({ ...options, clients: aws }));
   } finally {
     const secs = ((performance.now() - started) / 1000).toFixed(1);
     log.info(`${aws.calls.summary()} in ${secs}s`);
     if (isVerbose()) { for (const line of aws.calls.details()) log.info(`  ${line}`); }
   }
+  const record = await recordBootstrap(o.resultsDir, {
+    command: command.name,
+    timeline,
+    info: { name: o.name, context: options.wait ? `aws-${o.name}` : undefined },
+    existed: awsExisted(timeline),
+    endpoint: Deno.env.get("AWS_ENDPOINT_URL") || null,
+    apiCalls: aws.calls.total,
+    ...bootstrapFacts("aws", { ...options, region }),
+  });
+  log.info(`Record: ${record}`);
   if (options.wait) {
     log.info(`Cluster "${o.name}" is ready; context aws-${o.name} is current in ${kubeconfig}.`);
     log.info(`  kubectl --context aws-${o.name} get nodes`);

@@ -6,8 +6,11 @@
  * the node's bridge, pods' traffic stays on the machine, and the kube context `local-<name>` is
  * made current. Re-running converges; `deno task teardown --provider local` removes it all.
  *
+ * Writes the run's timeline as `<results-dir>/<id>.json` (schema cncfdemo.bootstrap/v1).
+ *
  * Arguments: --name NAME, --pod-cidr CIDR, --service-cidr CIDR, --api-port N,
- *            --images offline|pull, --kubeconfig FILE, --bin-dir DIR, --timeout DURATION
+ *            --images offline|pull, --kubeconfig FILE, --bin-dir DIR, --timeout DURATION,
+ *            --results-dir DIR
  * Example:   sudo deno task bootstrap:local --images offline
  */
 import { runMain } from "../lib/errors.ts";
@@ -18,6 +21,12 @@ import { log } from "../lib/log.ts";
 import { localProvider } from "../lib/providers/local.ts";
 import { localFlags } from "../lib/providers/local_flags.ts";
 import type { ClusterInfo } from "../lib/providers/provider.ts";
+import {
+  bootstrapFacts,
+  existedBefore,
+  recordBootstrap,
+  resultsDirFlag,
+} from "../lib/report/records.ts";
 import { runSteps } from "../lib/steps.ts";
 
 export const command: Command = {
@@ -36,6 +45,7 @@ export const flags = {
     "Kubeconfig to merge the local-<name> context into (default: $KUBECONFIG's first file, else ~/.kube/config)",
     { placeholder: "FILE" },
   ),
+  "results-dir": resultsDirFlag("the bootstrap's <id>.json record"),
 };
 
 export async function main(args: string[]): Promise<void> {
@@ -45,7 +55,16 @@ export async function main(args: string[]): Promise<void> {
   const info: Partial<ClusterInfo> = {};
   const options = { ...o, kubeconfig, timeoutMs: o.timeout };
   await localProvider.preflight!(options);
-  await runSteps(localProvider.bootstrapSteps(options, info));
+  const existed = await existedBefore(localProvider, o.name);
+  const timeline = await runSteps(localProvider.bootstrapSteps(options, info));
+  const record = await recordBootstrap(o.resultsDir, {
+    command: command.name,
+    timeline,
+    info,
+    existed,
+    ...bootstrapFacts("local", o),
+  });
+  log.info(`Record: ${record}`);
   log.info(`Cluster "${o.name}" is ready; context ${info.context} is current in ${kubeconfig}.`);
   log.info(`  kubectl --context ${info.context} get nodes`);
   log.info(`  deno task teardown --provider local --name ${o.name}`);

@@ -4,8 +4,10 @@
  * and a kube context `sim-<name>` made current in your kubeconfig, as kind does.
  * Re-running with the same name reuses the cluster and reconciles the node count and capacity.
  *
+ * Writes the run's timeline as `<results-dir>/<id>.json` (schema cncfdemo.bootstrap/v1).
+ *
  * Arguments: --name NAME, --nodes N, --node-cpu Q, --node-memory Q, --node-pods N,
- *            --kubeconfig FILE, --bin-dir DIR, --timeout DURATION
+ *            --kubeconfig FILE, --bin-dir DIR, --timeout DURATION, --results-dir DIR
  * Example:   deno task bootstrap:sim --nodes 1000 --node-cpu 16
  */
 import { runMain } from "../lib/errors.ts";
@@ -18,6 +20,12 @@ import { simProvider } from "../lib/providers/sim.ts";
 import { simFlags } from "../lib/providers/sim_flags.ts";
 import { runSteps } from "../lib/steps.ts";
 import { flag } from "../lib/flags.ts";
+import {
+  bootstrapFacts,
+  existedBefore,
+  recordBootstrap,
+  resultsDirFlag,
+} from "../lib/report/records.ts";
 
 export const command: Command = {
   name: "bootstrap:sim",
@@ -36,6 +44,7 @@ export const flags = {
       placeholder: "FILE",
     },
   ),
+  "results-dir": resultsDirFlag("the bootstrap's <id>.json record"),
 };
 
 export async function main(args: string[]): Promise<void> {
@@ -43,7 +52,18 @@ export async function main(args: string[]): Promise<void> {
   const kubeconfig = o.kubeconfig ?? defaultKubeconfigPath();
   await assertKubeconfigWritable(kubeconfig);
   const info: Partial<ClusterInfo> = {};
-  await runSteps(simProvider.bootstrapSteps({ ...o, kubeconfig, timeoutMs: o.timeout }, info));
+  const existed = await existedBefore(simProvider, o.name);
+  const timeline = await runSteps(
+    simProvider.bootstrapSteps({ ...o, kubeconfig, timeoutMs: o.timeout }, info),
+  );
+  const record = await recordBootstrap(o.resultsDir, {
+    command: command.name,
+    timeline,
+    info,
+    existed,
+    ...bootstrapFacts("sim", o),
+  });
+  log.info(`Record: ${record}`);
   log.info(`Cluster "${o.name}" is ready; context ${info.context} is current in ${kubeconfig}.`);
   log.info(`  kubectl --context ${info.context} get nodes`);
   log.info(`  deno task teardown --provider sim --name ${o.name}`);

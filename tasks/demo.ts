@@ -5,6 +5,9 @@
  * a short benchmark when the cluster can run containers (or say why not), then say where each part
  * lives. On a cluster that runs containers, components whose images the nodes cannot get are
  * switched off first (one line each), and with Countly off the benchmark loads the bench target.
+ * After the rollout it requests the stack (the bench target, or Countly's API) through the API
+ * server until a good answer arrives, and writes the bootstrap's and the rollout's records
+ * (`<results-dir>/<id>.json`, cncfdemo.bootstrap/v1 and cncfdemo.rollout/v1) with that time.
  *
  * Arguments: --provider sim (default) and that provider's bootstrap flags (sim: --name, --nodes,
  *            --node-cpu, --node-memory, --node-pods, --bin-dir), or --context NAME; the values
@@ -38,6 +41,14 @@ import { applySet, resolveValues, type Values } from "../lib/stack/values.ts";
 import { valuesFlags } from "../lib/stack/values_flags.ts";
 import { runSteps, sequence, type Step, type StepGroup } from "../lib/steps.ts";
 import { reportLine, rolloutPlan } from "./rollout.ts";
+import { firstGoodRequest, probeTarget } from "../lib/report/first_request.ts";
+import {
+  defaultResultsDir,
+  existedBefore,
+  type FirstGoodRequest,
+  recordDemo,
+} from "../lib/report/records.ts";
+import { formatDuration } from "../lib/duration.ts";
 
 export const command: Command = {
   name: "demo",
@@ -77,10 +88,10 @@ const common = {
     default: "10m",
   }),
   "no-bench": flag.boolean("Skip the closing benchmark"),
-  "results-dir": flag.string("Directory for the benchmark's <run-id>.json", {
-    default: "results",
-    placeholder: "DIR",
-  }),
+  "results-dir": flag.string(
+    "Directory for the records and the benchmark's <id>.json ($CNCFDEMO_RESULTS_DIR sets the default)",
+    { default: defaultResultsDir(), placeholder: "DIR" },
+  ),
 };
 
 /** What each provider's demo bootstrap takes (`timeout` and `kubeconfig` are the demo's own). */
@@ -150,6 +161,8 @@ export async function main(args: string[]): Promise<void> {
   const id: RegisteredProvider | undefined = o.context ? undefined : o.provider ?? "sim";
   const info: Partial<ClusterInfo> = {};
   let bootstrap: (Step | StepGroup)[] = [];
+  let own: Record<string, unknown> = {};
+  let existed: boolean | null = null;
   if (id === undefined) {
     const stray = givenFlags(args, mergeFlagSpecs(PROVIDER_IDS.map(bootstrapFlags)));
     if (stray.length) {
@@ -168,9 +181,10 @@ export async function main(args: string[]): Promise<void> {
       bootstrapFlags(id),
       (e) => ("flags" in e.demo ? e.demo.flags : {}),
     );
-    const own = parseFlags(command, { ...bootstrapFlags(id), ...common }, args);
+    own = parseFlags(command, { ...bootstrapFlags(id), ...common }, args);
     await assertKubeconfigWritable(kubeconfig);
     await entry.demo.preflight(own, { kubeconfig, timeoutMs: o.timeout });
+    existed = await existedBefore(entry.provider, String(own.name));
     bootstrap = [sequence(
       `Bootstrap the ${entry.title} cluster`,
       entry.demo.bootstrapSteps(own, { kubeconfig, timeoutMs: o.timeout }, info),
@@ -185,6 +199,8 @@ export async function main(args: string[]): Promise<void> {
   const bench: BenchOutcome = {};
   let benchUrl: string | undefined;
   let skipped = o.noBench ? "--no-bench" : "";
+  let first: FirstGoodRequest | null = null;
+  let firstNote: string | null = null;
   const steps: (Step | StepGroup)[] = [
     ...bootstrap,
     {
@@ -234,6 +250,17 @@ export async function main(args: string[]): Promise<void> {
         prune: true,
       }, report),
     ),
+    {
+      name: "First good request",
+      async run() {
+        const rolloutEndMs = performance.now();
+        const target = probeTarget(values, benchUrl);
+        firstNote = !can?.ok ? can?.reason ?? "" : target ? null : "no HTTP component is on";
+        if (firstNote !== null) return `skipped: ${firstNote}`;
+        first = await firstGoodRequest(getKube(), target!, { timeoutMs: o.timeout, rolloutEndMs });
+        return `${first.target} answered ${formatDuration(first.ms)} after the command started`;
+      },
+    },
     sequence("Benchmark", () => {
       if (skipped) return [{ name: "Skip the benchmark", run: () => Promise.resolve(skipped) }];
       return benchSteps(
@@ -245,8 +272,25 @@ export async function main(args: string[]): Promise<void> {
       );
     }),
   ];
+  const records: string[] = [];
   try {
-    await runSteps(steps);
+    const timeline = await runSteps(steps);
+    records.push(
+      ...await recordDemo(o.resultsDir, {
+        timeline,
+        bootstrapGroup: bootstrap[0]?.name,
+        rolloutGroup: "Roll out the stack",
+        provider: id,
+        flags: own,
+        existed,
+        info,
+        kube: getKube(),
+        values,
+        report,
+        firstGoodRequest: first,
+        firstGoodRequestNote: firstNote,
+      }),
+    );
   } finally {
     kube?.close();
   }
@@ -259,6 +303,7 @@ export async function main(args: string[]): Promise<void> {
   log.info(reportLine(report, false));
   if (skipped) log.info(`Benchmark skipped: ${skipped}.`);
   if (bench.resultPath) log.info(`Benchmark result: ${bench.resultPath}`);
+  for (const r of records) log.info(`Record:       ${r}`);
   log.info(`Cluster:      ${info.server} (context ${info.context}, ${nodes})`);
   for (const line of whereThingsAre(values, info.context!)) log.info(line);
   if (can && !can.ok && !o.noBench) {

@@ -2,9 +2,11 @@
  * rollout — deploy the demo stack (Prometheus, Pushgateway, node-exporter, Grafana, sharded
  * MongoDB, Countly, BOINC) onto the current cluster: server-side apply in dependency waves, each
  * waited for with watches, objects no longer rendered pruned. A re-run changes nothing.
+ * Writes the run's timeline as `<results-dir>/<id>.json` (schema cncfdemo.rollout/v1; not for
+ * --dry-run or --diff).
  *
  * Arguments: --context, --kubeconfig, --values FILE, --set PATH=VALUE, --dry-run, --diff,
- *            --timeout DURATION, --no-prune
+ *            --timeout DURATION, --no-prune, --results-dir DIR
  * Example:   deno task rollout --set countly.api.minReplicas=3
  */
 import { runMain } from "../lib/errors.ts";
@@ -18,6 +20,7 @@ import { resolveValues, type Values } from "../lib/stack/values.ts";
 import { valuesFlags } from "../lib/stack/values_flags.ts";
 import { runSteps, sequence, type Step, type StepGroup } from "../lib/steps.ts";
 import type { Kube } from "../lib/kube/client.ts";
+import { recordRollout, resultsDirFlag } from "../lib/report/records.ts";
 
 export const command: Command = {
   name: "rollout",
@@ -37,6 +40,7 @@ export const flags = {
   diff: flag.boolean("Show what would change (server-side dry run), change nothing"),
   timeout: flag.duration("Deadline for the whole rollout", { default: "10m" }),
   "no-prune": flag.boolean("Keep managed objects that are no longer rendered"),
+  "results-dir": resultsDirFlag("the rollout's <id>.json record"),
 };
 
 /** The rollout's steps: check the cluster, render with its secrets, apply in waves (used by demo too). */
@@ -93,8 +97,9 @@ export async function main(args: string[]): Promise<void> {
   const kube = await connectKube(o);
   const report = emptyReport();
   const dryRun = o.dryRun || o.diff;
+  let record: string | undefined;
   try {
-    await runSteps(
+    const timeline = await runSteps(
       rolloutPlan(() => kube, values, {
         dryRun,
         diff: o.diff,
@@ -102,11 +107,21 @@ export async function main(args: string[]): Promise<void> {
         prune: !o.noPrune,
       }, report),
     );
+    if (!dryRun) {
+      record = await recordRollout(o.resultsDir, {
+        command: command.name,
+        timeline,
+        kube,
+        values,
+        report,
+      });
+    }
   } finally {
     kube.close();
   }
   if (o.diff) log.out(report.diffs.join("\n") || "No differences.");
   log.info(reportLine(report, dryRun));
+  if (record) log.info(`Record: ${record}`);
 }
 
 if (import.meta.main) runMain(main);

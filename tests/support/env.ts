@@ -34,6 +34,8 @@ export async function sandbox(options: SandboxOptions = {}): Promise<Sandbox> {
     KUBECONFIG: kubeconfig,
     CNCFDEMO_STATE_DIR: `${dir}/state`,
     CNCFDEMO_CACHE_DIR: cacheDir(),
+    // Records of bootstraps and rollouts (deno task report) stay in the sandbox.
+    CNCFDEMO_RESULTS_DIR: `${dir}/records`,
     CI: "1",
     NO_COLOR: "1",
     ...options.env,
