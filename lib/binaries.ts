@@ -66,7 +66,10 @@ export const BINARIES = {
 
 export type BinaryName = keyof typeof BINARIES;
 
-/** Every binary the simulated cluster needs. */
+/**
+ * Every binary the simulated cluster needs: the control plane, kwok, and metrics-server (kwokctl
+ * runs it against kwok's simulated resource metrics, so autoscalers get metrics).
+ */
 export const SIM_BINARIES: readonly BinaryName[] = [
   "kube-apiserver",
   "kube-controller-manager",
@@ -75,6 +78,7 @@ export const SIM_BINARIES: readonly BinaryName[] = [
   "etcd",
   "kwok",
   "kwokctl",
+  "metrics-server",
 ];
 
 /** What a real node runs on the host (the rest runs in pods, from images). */

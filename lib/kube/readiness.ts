@@ -1,8 +1,8 @@
 /**
  * One readiness rule per kind, as `kubectl rollout status` and `kubectl wait` judge them:
  * Deployment, StatefulSet, DaemonSet (observed generation, updated and available replicas), Job
- * (Complete, or Failed with its reason), HorizontalPodAutoscaler (the controller has taken it on;
- * a target that does not exist yet is waited for),
+ * (Complete, or Failed with its reason), HorizontalPodAutoscaler (able to scale and ScalingActive: its
+ * metrics arrive; a target that does not exist yet is waited for),
  * Service (a ready endpoint). Everything else is ready once it exists. And the one rule that stops a
  * wait early for a workload's pods: a container (init containers too) waiting for an image that
  * cannot be pulled ({@link imagePullProblems}).
@@ -31,6 +31,30 @@ function observed(obj: Any): boolean {
   const gen = obj?.metadata?.generation;
   const seen = obj?.status?.observedGeneration;
   return gen === undefined || (seen !== undefined && seen >= gen);
+}
+
+/** A message on one line (the API server's may wrap). */
+function oneLine(text: string): string {
+  return text.replace(/\s+/g, " ").trim();
+}
+
+/** `cpu 2%/70%`: an autoscaler's current metrics against their targets (Resource metrics). */
+function currentMetrics(hpa: Any): string {
+  const targets: Any[] = hpa?.spec?.metrics ?? [];
+  return (hpa?.status?.currentMetrics ?? []).filter((m: Any) => m?.type === "Resource").map(
+    (m: Any) => {
+      const name = m.resource?.name;
+      const current = m.resource?.current ?? {};
+      const target = targets.find((t) => t?.resource?.name === name)?.resource?.target ?? {};
+      const now = current.averageUtilization !== undefined
+        ? `${current.averageUtilization}%`
+        : current.averageValue ?? "?";
+      const want = target.averageUtilization !== undefined
+        ? `${target.averageUtilization}%`
+        : target.averageValue ?? "?";
+      return `${name} ${now}/${want}`;
+    },
+  ).join(", ");
 }
 
 /** Kinds whose readiness is waited for. */
@@ -99,18 +123,37 @@ export function readiness(obj: KubernetesObject): Readiness {
     }
     case "HorizontalPodAutoscaler": {
       const able = condition(o, "AbleToScale");
-      const ready = observed(o) && able?.status === "True";
-      const status = `${st.currentReplicas ?? 0} current, ${
+      const active = condition(o, "ScalingActive");
+      const replicas = `${st.currentReplicas ?? 0} current, ${
         st.desiredReplicas ?? 0
       } desired replicas`;
+      if (!observed(o)) return { ready: false, status: "waiting for the controller" };
       if (able?.status === "False" && able.reason === "FailedGetScale") {
         // Its target does not exist yet (autoscalers are applied before their targets).
         return { ready: false, status: `waiting for its target: ${able.message ?? ""}`.trim() };
       }
       if (able?.status === "False") {
-        return { ready: false, failed: `cannot scale: ${able.message ?? able.reason}`, status };
+        return {
+          ready: false,
+          failed: `cannot scale: ${able.message ?? able.reason}`,
+          status: replicas,
+        };
       }
-      return { ready, status };
+      if (able?.status !== "True") return { ready: false, status: "waiting for the controller" };
+      // ScalingActive is what says the metrics arrive: an autoscaler that can read its target's
+      // scale but gets no metrics never scales.
+      if (active?.status !== "True") {
+        return {
+          ready: false,
+          status: active
+            ? `ScalingActive=${active.status}${active.reason ? ` (${active.reason})` : ""}: ${
+              oneLine(active.message ?? "no message")
+            }`
+            : "ScalingActive not reported yet",
+        };
+      }
+      const metrics = currentMetrics(o);
+      return { ready: true, status: metrics ? `${metrics}, ${replicas}` : replicas };
     }
     default:
       return { ready: true, status: "exists" };

@@ -97,17 +97,52 @@ Deno.test("readiness: a Job is ready when Complete and fails with its reason", (
   );
 });
 
-Deno.test("readiness: an HPA is ready once its controller is able to scale", () => {
-  const h = (conditions: object[]) =>
+Deno.test("readiness: an HPA is ready once it can scale and its metrics arrive (ScalingActive)", () => {
+  const h = (conditions: object[], extra: object = {}) =>
     readiness(
       {
         kind: "HorizontalPodAutoscaler",
         metadata: meta(1),
-        status: { observedGeneration: 1, conditions },
+        spec: {
+          metrics: [{
+            type: "Resource",
+            resource: { name: "cpu", target: { type: "Utilization", averageUtilization: 70 } },
+          }],
+        },
+        status: {
+          observedGeneration: 1,
+          conditions,
+          currentReplicas: 2,
+          desiredReplicas: 2,
+          ...extra,
+        },
       } as never,
     );
+  const able = { type: "AbleToScale", status: "True", reason: "ReadyForNewScale" };
   assert.equal(h([]).ready, false);
-  assert.equal(h([{ type: "AbleToScale", status: "True" }]).ready, true);
+  // able to scale is not enough: without metrics it never scales
+  const noMetrics = h([able, {
+    type: "ScalingActive",
+    status: "False",
+    reason: "FailedGetResourceMetric",
+    message:
+      "the HPA was unable to compute the replica count: failed to get cpu utilization:\n  unable to get metrics for resource cpu: no metrics returned from resource metrics API",
+  }]);
+  assert.equal(noMetrics.ready, false);
+  assert.equal(noMetrics.failed, undefined, "metrics may still come: waited for, not failed");
+  // one line naming the condition, its reason and its message (the deadline error shows it)
+  assert.equal(
+    noMetrics.status,
+    "ScalingActive=False (FailedGetResourceMetric): the HPA was unable to compute the replica count: failed to get cpu utilization: unable to get metrics for resource cpu: no metrics returned from resource metrics API",
+  );
+  assert.equal(h([able]).status, "ScalingActive not reported yet");
+  const active = h([able, { type: "ScalingActive", status: "True", reason: "ValidMetricFound" }], {
+    currentMetrics: [{
+      type: "Resource",
+      resource: { name: "cpu", current: { averageUtilization: 2, averageValue: "1m" } },
+    }],
+  });
+  assert.deepEqual(active, { ready: true, status: "cpu 2%/70%, 2 current, 2 desired replicas" });
   assert.match(
     h([{ type: "AbleToScale", status: "False", reason: "FailedUpdateScale", message: "denied" }])
       .failed!,
@@ -123,6 +158,11 @@ Deno.test("readiness: an HPA is ready once its controller is able to scale", () 
   assert.equal(missing.ready, false);
   assert.equal(missing.failed, undefined);
   assert.match(missing.status, /waiting for its target: .*not found/);
+  // not seen by the controller yet
+  assert.equal(
+    readiness({ kind: "HorizontalPodAutoscaler", metadata: meta(2), status: {} } as never).status,
+    "waiting for the controller",
+  );
 });
 
 Deno.test("readiness: Services need a ready endpoint", () => {

@@ -4,7 +4,7 @@
  * the kwok controller. Everything listens on 127.0.0.1 only. Cluster state lives in
  * `<state>/kwok/clusters/<name>`; the kube context is `sim-<name>`.
  */
-import type { V1Node } from "@kubernetes/client-node";
+import type { KubernetesObject, V1Node } from "@kubernetes/client-node";
 import { Buffer } from "node:buffer";
 import {
   type BinaryName,
@@ -48,6 +48,9 @@ export interface SimDeleteOptions {
   kubeconfig?: string | undefined;
 }
 
+/** The resource metrics API that metrics-server serves (autoscalers read CPU through it). */
+export const METRICS_APISERVICE = "v1beta1.metrics.k8s.io";
+
 /** The label kwokctl puts on the nodes it scales. */
 export const SIM_NODE_LABEL = "kwok.x-k8s.io/kwokctl-scale=node";
 
@@ -65,16 +68,79 @@ function kwokEnv(kubectl: string): Record<string, string> {
   return { KWOK_WORKDIR: kwokWorkdir(), KWOK_RUNTIME: "binary", KWOK_KUBECTL_BINARY: kubectl };
 }
 
-/** kwokctl configuration: every component binds to loopback only (kwokctl's default is 0.0.0.0). */
-const KWOKCTL_CONFIG = `apiVersion: config.kwok.x-k8s.io/v1alpha1
+/**
+ * What kwokctl registers for its metrics-server (it runs the binary, not this Deployment-less
+ * manifest): the Service in front of it and the APIService of the resource metrics API. kwokctl
+ * otherwise downloads upstream's components.yaml; this local kustomization keeps every byte on the
+ * machine. The API server reaches metrics-server on 127.0.0.1, whose serving certificate is
+ * kwokctl's admin certificate (no SAN for the Service), hence the one unverified hop, inside a
+ * simulated cluster on loopback.
+ */
+export const SIM_METRICS_SERVER_MANIFEST = `apiVersion: v1
+kind: Service
+metadata:
+  name: metrics-server
+  namespace: kube-system
+  labels: {k8s-app: metrics-server}
+spec:
+  ports:
+    - {name: https, port: 443, protocol: TCP, targetPort: https}
+  selector: {k8s-app: metrics-server}
+---
+apiVersion: apiregistration.k8s.io/v1
+kind: APIService
+metadata:
+  name: v1beta1.metrics.k8s.io
+  labels: {k8s-app: metrics-server}
+spec:
+  group: metrics.k8s.io
+  version: v1beta1
+  groupPriorityMinimum: 100
+  versionPriority: 100
+  insecureSkipTLSVerify: true
+  service: {name: metrics-server, namespace: kube-system}
+`;
+
+/** The directory of that kustomization (kwokctl builds it with `kubectl kustomize`). */
+function metricsServerManifestDir(): string {
+  return `${kwokWorkdir()}/metrics-server`;
+}
+
+/**
+ * kwokctl configuration: every component binds to loopback only (kwokctl's default is 0.0.0.0);
+ * metrics-server's manifest comes from the local kustomization, and metrics-server
+ * - reaches every node at its Hostname address, `localhost`, where the kwok controller serves the
+ *   simulated nodes' metrics: kwok's nodes' InternalIPs (192.0.2.x, a documentation range) are
+ *   not on this machine, and kwokctl would have it dial them first;
+ * - resolves every 10s (its minimum; its request timeout must stay below) instead of 15s: a new
+ *   pod's CPU rate needs two scrapes before an autoscaler can use it.
+ */
+function kwokctlConfig(): string {
+  return `apiVersion: config.kwok.x-k8s.io/v1alpha1
 kind: KwokctlConfiguration
 options:
   bindAddress: 127.0.0.1
+  metricsServerManifests:
+    - ${metricsServerManifestDir()}
+componentsPatches:
+  - name: metrics-server
+    extraArgs:
+      - {key: kubelet-preferred-address-types, value: Hostname, override: true}
+      - {key: metric-resolution, value: 10s, override: true}
+      - {key: kubelet-request-timeout, value: 5s}
 `;
+}
 
 async function kwokctl(bins: Resolved["paths"], args: string[], onLine?: (line: string) => void) {
   const config = `${kwokWorkdir()}/kwokctl.yaml`;
-  await writeFileAtomic(config, KWOKCTL_CONFIG, 0o644);
+  const manifests = metricsServerManifestDir();
+  await writeFileAtomic(`${manifests}/metrics-server.yaml`, SIM_METRICS_SERVER_MANIFEST, 0o644);
+  await writeFileAtomic(
+    `${manifests}/kustomization.yaml`,
+    "resources:\n  - metrics-server.yaml\n",
+    0o644,
+  );
+  await writeFileAtomic(config, kwokctlConfig(), 0o644);
   const r = await run(bins.kwokctl, ["--config", config, ...args], {
     env: kwokEnv(bins.kubectl),
     ...(onLine ? { onLine: (l) => onLine(l) } : {}),
@@ -206,6 +272,13 @@ export const simProvider: Provider<SimCreateOptions, SimDeleteOptions> = {
             flag("kwok"),
             "--etcd-binary",
             flag("etcd"),
+            // metrics-server on kwok's simulated resource usage (1m CPU and 1Mi per container, or
+            // the pod annotations kwok.x-k8s.io/usage-cpu and usage-memory): autoscalers get
+            // metrics and report ScalingActive, as on a real cluster.
+            "--enable",
+            "metrics-server",
+            "--metrics-server-binary",
+            flag("metrics-server"),
             "--kube-authorization=true",
             "--kube-admission=true",
             "--disable-qps-limits",
@@ -290,6 +363,36 @@ export const simProvider: Provider<SimCreateOptions, SimDeleteOptions> = {
           return `${nodes.length} Ready (${formatCpu(o.nodeCpu)} CPU, ${
             formatBytes(o.nodeMemory)
           }, ${o.nodePods} pods each)`;
+        },
+      },
+      {
+        name: "Wait for the metrics API",
+        async run(ctx) {
+          // metrics-server answers once it has scraped the kwok controller's simulated nodes;
+          // until then the API server reports the APIService as not Available.
+          const available = (xs: KubernetesObject[]) =>
+            // deno-lint-ignore no-explicit-any
+            ((xs[0] as any)?.status?.conditions ?? []).find((c: { type: string }) =>
+              c.type === "Available"
+            );
+          await watchUntil<KubernetesObject>(
+            kube,
+            {
+              apiVersion: "apiregistration.k8s.io/v1",
+              kind: "APIService",
+              fieldSelector: `metadata.name=${METRICS_APISERVICE}`,
+            },
+            (xs) => available(xs)?.status === "True",
+            {
+              timeoutMs: o.timeoutMs,
+              describe: (xs) =>
+                `The resource metrics API (APIService ${METRICS_APISERVICE}) is not Available: ${
+                  available(xs)?.message ?? "not registered"
+                }; metrics-server's log is ${simClusterDir(o.name)}/logs/metrics-server.log`,
+              onChange: (xs) => ctx.progress(available(xs)?.reason ?? "waiting"),
+            },
+          );
+          return `${METRICS_APISERVICE} Available (metrics-server on simulated usage)`;
         },
       },
     ];

@@ -455,6 +455,36 @@ export function scaleTargets(
   });
 }
 
+/**
+ * Why the autoscalers among `objects` can never get resource metrics here: the cluster serves no
+ * resource metrics API (`metrics.k8s.io`, usually metrics-server), so ScalingActive never turns
+ * True. Undefined when it is served (perhaps not available yet: that is waited for).
+ */
+export async function metricsApiProblem(
+  kube: Kube,
+  objects: readonly Rendered[],
+): Promise<string | undefined> {
+  // deno-lint-ignore no-explicit-any
+  const resourceMetric = (x: any) =>
+    x.kind === "HorizontalPodAutoscaler" &&
+    (x.spec?.metrics ?? []).some((m: { type?: string }) => m.type === "Resource");
+  const hpas = objects.filter(resourceMetric);
+  if (!hpas.length) return undefined;
+  try {
+    const served = await kube.rest.request<unknown>("GET", "/apis/metrics.k8s.io/v1beta1", {
+      allow404: true,
+    });
+    if (served !== undefined) return undefined;
+  } catch (err) {
+    // registered but not answering (503 while metrics-server starts): waited for
+    if (err instanceof KubeApiError) return undefined;
+    throw err;
+  }
+  return `${
+    hpas.map(objectId).join(", ")
+  } cannot get CPU metrics: this cluster serves no resource metrics API (metrics.k8s.io/v1beta1), so ScalingActive never turns True; install metrics-server (the sim, local and aws providers run it)`;
+}
+
 /** Objects the rollout waits for: all but those marked `cncfdemo.io/wait: "false"` (background work). */
 function waitedFor(objs: readonly Rendered[]): Rendered[] {
   return objs.filter((x) => x.metadata.annotations?.["cncfdemo.io/wait"] !== "false");
@@ -486,6 +516,10 @@ export function rolloutSteps(o: RolloutOptions, report: RolloutReport): (Step | 
       const services = o.objects.filter((x) =>
         x.kind === "Service" && components.has(component(x))
       );
+      if (wave === "autoscalers") {
+        const problem = await metricsApiProblem(o.kube, waited);
+        if (problem) throw new CncfdemoError(problem);
+      }
       await waitReady(o.kube, waited, services, deadline, ctx);
       if (wave === "autoscalers") {
         // An autoscaler may have just changed its target's replica count: wait for the target too.
