@@ -13,7 +13,7 @@ import {
   SIM_BINARIES,
   VERSIONS,
 } from "../binaries.ts";
-import { CncfdemoError } from "../errors.ts";
+import { CncfdemoError, errorMessage } from "../errors.ts";
 import { formatDuration } from "../duration.ts";
 import { connectKube, defaultKubeconfigPath, type Kube } from "../kube/client.ts";
 import { mergeKubeEntry, removeKubeEntry } from "../kube/kubeconfig.ts";
@@ -232,6 +232,7 @@ export const simProvider: Provider<SimCreateOptions, SimDeleteOptions> = {
   bootstrapSteps(o, info) {
     let bins: Resolved;
     let kube: Kube;
+    let startError: unknown;
     const kubeconfig = o.kubeconfig ?? defaultKubeconfigPath();
     const context = simContext(o.name);
     Object.assign(info, { provider: "sim", name: o.name, context, kubeconfig });
@@ -253,7 +254,7 @@ export const simProvider: Provider<SimCreateOptions, SimDeleteOptions> = {
         async run(ctx) {
           const existed = await exists(`${simClusterDir(o.name)}/kwok.yaml`);
           const flag = (n: BinaryName) => bins.paths[n];
-          await kwokctl(bins.paths, [
+          const create = kwokctl(bins.paths, [
             "create",
             "cluster",
             "--name",
@@ -289,6 +290,19 @@ export const simProvider: Provider<SimCreateOptions, SimDeleteOptions> = {
             "--extra-args",
             "kube-controller-manager=horizontal-pod-autoscaler-sync-period=5s",
           ], (line) => ctx.progress(kwokMessage(line)));
+          try {
+            await create;
+          } catch (err) {
+            // kwokctl creates its resources (metrics-server's simulated usage) right after it
+            // starts the processes, before it waits for the API server: when the API server does
+            // not answer, the next step's wait says so, and where its logs are.
+            if (
+              !/failed to init crd?s/.test(errorMessage(err)) ||
+              !(await exists(`${simClusterDir(o.name)}/kubeconfig.yaml`))
+            ) throw err;
+            startError = err;
+            return "started; kwokctl could not create its resources (the API server?)";
+          }
           return existed ? "reused the existing cluster" : "created";
         },
       },
@@ -311,6 +325,8 @@ export const simProvider: Provider<SimCreateOptions, SimDeleteOptions> = {
                 }/logs (deno task teardown --provider sim --name ${o.name} removes the cluster)`,
             },
           );
+          // the API server answers, so kwokctl's failure was something else: report it
+          if (startError) throw startError;
           return `${kubeconfig} (current context)`;
         },
       },
