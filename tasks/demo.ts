@@ -133,8 +133,12 @@ export function whereThingsAre(values: Values, context: string): string[] {
         `Countly API:  ${k} -n ${app} port-forward svc/countly-api 3001  (app key: secret countly, key app-key)`,
       ]
       : []),
+    // One origin for the browser: Countly's router sends /i and /o to the API, the rest to the
+    // dashboard (a port-forward to the dashboard alone gives a page whose data calls fail).
     ...(on("countly-dashboard")
-      ? [`Dashboard:    ${k} -n ${app} port-forward svc/countly-dashboard 6001`]
+      ? [
+        `Countly:      ${k} -n ${app} port-forward svc/countly 8080:80  → http://127.0.0.1:8080/ (dashboard; /i and /o go to the API)`,
+      ]
       : []),
     ...(on("mongos")
       ? [`MongoDB:      svc/mongos.${app}:27017 (reachable from Countly and the init Jobs only)`]

@@ -8,12 +8,18 @@ Deno.test("demo: bootstrap, rollout, benchmark skipped on simulated nodes with t
   try {
     const r = await sb.task("demo.ts", ["--name", name, "--nodes", "2"]);
     assert.equal(r.code, 0, r.stderr);
-    assert.match(r.stderr, /Rollout complete: 45 created, 0 configured, 0 pruned, 0 unchanged\./);
+    assert.match(r.stderr, /Rollout complete: 49 created, 0 configured, 0 pruned, 0 unchanged\./);
     assert.match(
       r.stderr,
       /Benchmark skipped: context sim-demo-\w+ is a simulated cluster: its 2 nodes are simulated by kwok and run no containers\./,
     );
     assert.match(r.stderr, /Grafana: .* port-forward svc\/grafana 3000/);
+    // one origin for Countly in the browser: the router, not the dashboard alone
+    assert.match(
+      r.stderr,
+      /Countly: +kubectl --context sim-demo-\w+ -n cncfdemo port-forward svc\/countly 8080:80 +→ http:\/\/127\.0\.0\.1:8080\/ \(dashboard; \/i and \/o go to the API\)/,
+    );
+    assert.doesNotMatch(r.stderr, /port-forward svc\/countly-dashboard/);
     assert.match(
       r.stderr,
       new RegExp(`Tear down: +deno task teardown --provider sim --name ${name}`),
@@ -22,7 +28,7 @@ Deno.test("demo: bootstrap, rollout, benchmark skipped on simulated nodes with t
     const again = await sb.task("demo.ts", ["--provider", "sim", "--name", name, "--nodes", "2"]);
     assert.equal(again.code, 0, again.stderr);
     assert.match(again.stderr, /reused the existing cluster/);
-    assert.match(again.stderr, /Nothing changed: all 45 objects unchanged\./);
+    assert.match(again.stderr, /Nothing changed: all 49 objects unchanged\./);
   } finally {
     const down = await sb.task("teardown.ts", ["--provider", "sim", "--name", name]);
     await sb.cleanup();

@@ -57,6 +57,41 @@ Deno.test("monitoring: promtool accepts the rendered Prometheus configuration", 
   }
 });
 
+Deno.test("monitoring: Prometheus verifies every TLS target it scrapes (no insecure_skip_verify)", async () => {
+  const { prometheus } = await configMaps();
+  assert.ok(!/insecure_skip_verify/.test(prometheus));
+  // deno-lint-ignore no-explicit-any
+  const jobs = (parse(prometheus) as any).scrape_configs as any[];
+  const https = jobs.filter((j) => j.scheme === "https");
+  assert.deepEqual(https.map((j) => j.job_name), ["apiserver", "kubelet", "kubelet-cadvisor"]);
+  for (const j of https) {
+    assert.equal(j.tls_config.ca_file, "/var/run/secrets/kubernetes.io/serviceaccount/ca.crt");
+    assert.equal(j.tls_config.insecure_skip_verify, undefined, j.job_name);
+    assert.equal(
+      j.authorization.credentials_file,
+      "/var/run/secrets/kubernetes.io/serviceaccount/token",
+    );
+  }
+  // the API server's certificate names it "kubernetes"; kubelets are scraped by address (the
+  // node role's default, InternalIP first), which their serving certificates carry as a SAN
+  assert.equal(https.find((j) => j.job_name === "apiserver").tls_config.server_name, "kubernetes");
+  for (const name of ["kubelet", "kubelet-cadvisor"]) {
+    const j = https.find((x) => x.job_name === name);
+    assert.deepEqual(j.kubernetes_sd_configs, [{ role: "node" }]);
+    assert.ok(
+      !j.relabel_configs.some((r: { target_label?: string }) => r.target_label === "__address__"),
+    );
+  }
+});
+
+Deno.test("monitoring: the network panel counts pods' interfaces only (not cAdvisor's root cgroup)", async () => {
+  const { dashboards } = await configMaps();
+  const panel = JSON.parse(dashboards["cluster.json"]!).panels.find((p: { title: string }) =>
+    p.title === "Pod network I/O"
+  );
+  for (const t of panel.targets) assert.match(t.expr, /container_network_\w+_total\{pod!=""\}/);
+});
+
 Deno.test("monitoring: every dashboard query runs in Prometheus; the Countly panels show the wrk data", async () => {
   const { prometheus, dashboards } = await configMaps();
   const pushgateway = await startPushgateway();

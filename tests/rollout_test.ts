@@ -55,7 +55,7 @@ Deno.test("rollout: the full stack on a 3-node simulated cluster", async (t) => 
     await t.step("--dry-run validates on the server and changes nothing", async () => {
       const r = await sb.task("rollout.ts", [...SIM, "--dry-run"]);
       assert.equal(r.code, 0, r.stderr);
-      assert.match(r.stderr, /Dry run: 45 to create, 0 to change, 0 to delete, 0 unchanged\./);
+      assert.match(r.stderr, /Dry run: 49 to create, 0 to change, 0 to delete, 0 unchanged\./);
       assert.deepEqual(await everythingLabelled(kube), []);
     });
 
@@ -66,10 +66,10 @@ Deno.test("rollout: the full stack on a 3-node simulated cluster", async (t) => 
         assert.equal(r.code, 0, r.stderr);
         assert.match(
           r.stderr,
-          /Rollout complete: 45 created, 0 configured, 0 pruned, 0 unchanged\./,
+          /Rollout complete: 49 created, 0 configured, 0 pruned, 0 unchanged\./,
         );
         const live = await readLiveState(kube);
-        assert.equal(live.size, 45);
+        assert.equal(live.size, 49);
         const waited = [...live.values()].filter((o) =>
           ["Deployment", "StatefulSet", "DaemonSet", "Job", "HorizontalPodAutoscaler"].includes(
             o.kind!,
@@ -126,7 +126,7 @@ Deno.test("rollout: the full stack on a 3-node simulated cluster", async (t) => 
       const rvs = await resourceVersions(kube);
       const r = await sb.task("rollout.ts", SIM);
       assert.equal(r.code, 0, r.stderr);
-      assert.match(r.stderr, /Nothing changed: all 45 objects unchanged\./);
+      assert.match(r.stderr, /Nothing changed: all 49 objects unchanged\./);
       assert.deepEqual(await versions(kube), before);
       // objects no controller writes to keep their resourceVersion outright
       const after = await resourceVersions(kube);
@@ -152,7 +152,7 @@ Deno.test("rollout: the full stack on a 3-node simulated cluster", async (t) => 
       assert.match(r.stdout, /HorizontalPodAutoscaler cncfdemo\/countly-api/);
       assert.match(r.stdout, /^-\s+maxReplicas: 10$/m);
       assert.match(r.stdout, /^\+\s+maxReplicas: 12$/m);
-      assert.match(r.stderr, /Dry run: 0 to create, 1 to change, 0 to delete, 44 unchanged\./);
+      assert.match(r.stderr, /Dry run: 0 to create, 1 to change, 0 to delete, 48 unchanged\./);
       assert.deepEqual(await versions(kube), before);
     });
 
@@ -192,13 +192,13 @@ Deno.test("rollout: the full stack on a 3-node simulated cluster", async (t) => 
     await t.step("objects no longer rendered are pruned", async () => {
       const r = await sb.task("rollout.ts", [...SIM, "--set", "boinc.enabled=false"]);
       assert.equal(r.code, 0, r.stderr);
-      assert.match(r.stderr, /Rollout complete: 0 created, 0 configured, 3 pruned, 42 unchanged\./);
+      assert.match(r.stderr, /Rollout complete: 0 created, 0 configured, 4 pruned, 45 unchanged\./);
       const live = await readLiveState(kube);
       assert.ok(
         ![...live.keys()].some((id) => id.includes("boinc") || id.includes("cncfdemo-background")),
       );
       const back = await sb.task("rollout.ts", SIM);
-      assert.match(back.stderr, /Rollout complete: 3 created/);
+      assert.match(back.stderr, /Rollout complete: 4 created/);
     });
 
     await t.step(
@@ -206,7 +206,7 @@ Deno.test("rollout: the full stack on a 3-node simulated cluster", async (t) => 
       async () => {
         const r = await sb.task("teardown.ts", ["--apps"]);
         assert.equal(r.code, 0, r.stderr);
-        assert.match(r.stderr, /deleted 45 objects/);
+        assert.match(r.stderr, /deleted 49 objects/);
         assert.deepEqual(await everythingLabelled(kube), []);
         const ns = await kube.core.listNamespace();
         assert.ok(!ns.items.some((n) => ["cncfdemo", "monitoring"].includes(n.metadata!.name!)));

@@ -62,7 +62,7 @@ Deno.test("stack switches on a simulated cluster: refusals, bench target, prune,
         "3m",
       ]);
       assert.equal(r.code, 0, r.stderr);
-      assert.match(r.stderr, /Rollout complete: 47 created, 0 configured, 0 pruned, 0 unchanged\./);
+      assert.match(r.stderr, /Rollout complete: 51 created, 0 configured, 0 pruned, 0 unchanged\./);
       const live = await readLiveState(kube);
       const deploy = live.get("Deployment cncfdemo/bench-target")!;
       assert.ok(readiness(deploy).ready, readiness(deploy).status);
@@ -97,7 +97,7 @@ Deno.test("stack switches on a simulated cluster: refusals, bench target, prune,
       ]);
       assert.equal(r.code, 0, r.stderr);
       // Deployment, Service, Secret and three ConfigMaps
-      assert.match(r.stderr, /Rollout complete: 0 created, 0 configured, 6 pruned, 41 unchanged\./);
+      assert.match(r.stderr, /Rollout complete: 0 created, 0 configured, 6 pruned, 45 unchanged\./);
       const live = await readLiveState(kube);
       assert.deepEqual([...live.values()].filter((o) => component(o) === "grafana"), []);
       const pods = await kube.core.listNamespacedPod({
@@ -352,7 +352,7 @@ Deno.test("stack switches on a simulated cluster: refusals, bench target, prune,
           before,
           "the kubeconfig is left as it was",
         );
-        assert.equal((await readLiveState(kube)).size, 45);
+        assert.equal((await readLiveState(kube)).size, 49);
       },
     );
   });

@@ -12,6 +12,7 @@ import type { KubernetesObject } from "@kubernetes/client-node";
 import { UsageError } from "../errors.ts";
 import { configMapFromFiles } from "./configmap.ts";
 import { commonLabels, type Component, COMPONENTS, MONITORING } from "./components.ts";
+import { nodeHeapMiB, wiredTigerCacheGB } from "./sizing.ts";
 import { isEnabled } from "./switches.ts";
 import { imageOf, type ImageRef, type Values } from "./values.ts";
 import { WAVE_ORDER, waveOf } from "./waves.ts";
@@ -79,6 +80,9 @@ function environment(dir: string): nunjucks.Environment {
   // JSON is YAML: `{{ x | json }}` writes any value safely inline.
   env.addFilter("json", (v: unknown) => JSON.stringify(v));
   env.addFilter("b64", (v: unknown) => btoa(String(v)));
+  // Memory settings sized to a container's limit (lib/stack/sizing.ts).
+  env.addFilter("heapMiB", (limit: string, processes: number) => nodeHeapMiB(limit, processes));
+  env.addFilter("wiredTigerCacheGB", (limit: string) => wiredTigerCacheGB(limit));
   return env;
 }
 

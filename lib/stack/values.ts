@@ -7,6 +7,7 @@ import { isMap, isScalar, LineCounter, parseDocument } from "yaml";
 import { UsageError } from "../errors.ts";
 import { CATALOG, splitRef } from "../images/catalog.ts";
 import { parseQuantity } from "../quantity.ts";
+import { MIN_NODE_HEAP_MIB, nodeHeapMiB } from "./sizing.ts";
 import { checkSwitches } from "./switches.ts";
 
 export interface ImageRef {
@@ -32,6 +33,8 @@ export const DEFAULT_VALUES = {
     countlyFrontend: splitRef(CATALOG["countly-frontend"].ref),
     boinc: splitRef(CATALOG.boinc.ref),
     benchTarget: splitRef(CATALOG["bench-target"].ref),
+    /** Countly's router: nginx from the bench target's image (ours, built offline). */
+    countlyRouter: splitRef(CATALOG["bench-target"].ref),
   },
   priorities: {
     /** Countly and MongoDB: may preempt background work. */
@@ -86,6 +89,12 @@ export const DEFAULT_VALUES = {
       maxReplicas: 10,
       /** Average CPU utilisation (% of request) the autoscaler aims for. */
       targetCpuUtilization: 70,
+      /**
+       * API worker processes per pod (Countly's api.workers; upstream defaults to the node's CPU
+       * count, whatever the pod's limit). Each, and the master, gets an equal share of the Node.js
+       * heap under the memory limit (lib/stack/sizing.ts).
+       */
+      workers: 2,
       cpuRequest: "500m",
       cpuLimit: "2",
       memoryRequest: "512Mi",
@@ -98,13 +107,30 @@ export const DEFAULT_VALUES = {
       memoryRequest: "256Mi",
       memoryLimit: "1Gi",
     },
+    /**
+     * One origin for the browser (Service countly, port 80): nginx routes /i and /o to the API
+     * and everything else to the dashboard, as upstream's nginx does. Part of the dashboard.
+     */
+    router: {
+      cpuRequest: "50m",
+      cpuLimit: "500m",
+      memoryRequest: "32Mi",
+      memoryLimit: "128Mi",
+    },
   },
   boinc: {
     enabled: true,
     /** Background workers: size them to fill the idle capacity. */
     replicas: 2,
-    projectUrl: "https://www.worldcommunitygrid.org",
-    /** Account key for the project; goes into a Secret. Give it with --set or a values file; never commit it. */
+    /**
+     * The project's master URL (BOINC's project list). Einstein@Home has work for 64-bit Linux
+     * CPUs; the original demo's Zika project (OpenZika on World Community Grid) is finished.
+     */
+    projectUrl: "https://einstein.phys.uwm.edu/",
+    /**
+     * Account key for the project (the client attaches only when it is given); goes into a
+     * Secret. Give it with --set or a values file; never commit it.
+     */
     accountKey: "",
     cpuRequest: "500m",
     /** BOINC gets at most this much CPU even when the node is idle: priority alone does not stop CPU contention. */
@@ -160,7 +186,14 @@ const CHECKS: Record<string, Checker> = {
   "countly.api.minReplicas": intMin(1, 1000),
   "countly.api.maxReplicas": intMin(1, 1000),
   "countly.api.targetCpuUtilization": intMin(1, 100),
+  "countly.api.workers": intMin(1, 64),
   "boinc.replicas": intMin(0, 10_000),
+  "boinc.projectUrl": (v) =>
+    /^https?:\/\/[^\s/]+(\/[^\s]*)?\/$/.test(String(v))
+      ? undefined
+      : "a BOINC master URL like https://einstein.phys.uwm.edu/ (ending in /)",
+  "boinc.accountKey": (v) =>
+    /^[A-Za-z0-9_]*$/.test(String(v)) ? undefined : "an account key (letters and digits) or empty",
   "benchTarget.replicas": intMin(1, 1000),
   "prometheus.retention": duration,
   "prometheus.scrapeInterval": duration,
@@ -355,6 +388,13 @@ export async function resolveValues(
   if (values.countly.api.minReplicas > values.countly.api.maxReplicas) {
     throw new UsageError(
       `Value countly.api.minReplicas (${values.countly.api.minReplicas}) must not exceed countly.api.maxReplicas (${values.countly.api.maxReplicas})`,
+    );
+  }
+  const processes = values.countly.api.workers + 1;
+  const heap = nodeHeapMiB(values.countly.api.memoryLimit, processes);
+  if (heap < MIN_NODE_HEAP_MIB) {
+    throw new UsageError(
+      `Value countly.api.workers (${values.countly.api.workers}) leaves ${heap} MiB of Node.js heap to each of Countly's ${processes} API processes under countly.api.memoryLimit ${values.countly.api.memoryLimit} (at least ${MIN_NODE_HEAP_MIB} MiB each): lower the workers or raise the limit`,
     );
   }
   checkSwitches(values);
