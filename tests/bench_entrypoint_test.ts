@@ -4,6 +4,9 @@
  * Pushgateway under the run id and generator, the JSON printed, the app key never logged.
  */
 import assert from "node:assert/strict";
+import { resultFromLog } from "../lib/bench/cluster_runner.ts";
+import { bucketize } from "../lib/bench/latency_buckets.ts";
+import { pushedDifference } from "../lib/bench/prometheus_text.ts";
 import { Pushgateway } from "../lib/bench/pushgateway.ts";
 import { parseWrkResult } from "../lib/bench/wrk_result.ts";
 import { startNginx, startPushgateway } from "./support/servers.ts";
@@ -44,12 +47,17 @@ Deno.test("images/wrk/entrypoint.sh: runs wrk, pushes to the Pushgateway, prints
     assert.doesNotMatch(stdout + stderr, /s3cr3t/);
 
     const gw = Pushgateway.at(pg.url);
-    const pushed = await gw.collect("entrypoint-test", printed.target);
+    const pushed = await gw.collect("entrypoint-test");
     assert.deepEqual([...pushed.keys()], ["g1"]);
-    assert.deepEqual(pushed.get("g1")!.histogram, printed.histogram);
+    // the Pushgateway holds the bounded histogram of the exact distribution printed
+    assert.deepEqual(pushed.get("g1")!.buckets, bucketize(printed.histogram));
+    assert.equal(pushedDifference(pushed.get("g1")!, printed), undefined);
     assert.equal(pushed.get("g1")!.requests, printed.requests);
+    // the printed JSON is the last line of the output, as the bench reads it from the pod's log
+    const log = stderr + stdout;
+    assert.deepEqual(resultFromLog(log, "entrypoint").histogram, printed.histogram);
     assert.equal(await gw.deleteRun("entrypoint-test", ["g1"]), 1);
-    assert.equal((await gw.collect("entrypoint-test", "")).size, 0);
+    assert.equal((await gw.collect("entrypoint-test")).size, 0);
   } finally {
     await Deno.remove(out, { recursive: true }).catch(() => {});
     await pg.stop();

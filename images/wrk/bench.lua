@@ -5,8 +5,10 @@
 --   * a JSON document (schema "cncfdemo.wrk/v1") with the summary, every error class, wrk's own
 --     latency min/mean/stdev/max and the FULL latency distribution: every recorded value (in
 --     microseconds) with its count, so that several generators can be merged exactly;
---   * the same result in Prometheus text format (a histogram with one bucket per recorded value),
---     for the Pushgateway.
+--   * the same result in Prometheus text format for the Pushgateway, its latency as a histogram
+--     with fixed, bounded buckets (LATENCY_BUCKETS_US, the same list as lib/bench/latency_buckets.ts):
+--     Prometheus stores one series per bucket, so one per recorded microsecond value would be far
+--     too many. The exact distribution travels in the JSON document (printed by the entrypoint).
 --
 -- The same file runs in the wrk image (images/wrk/entrypoint.sh) and in `deno task bench --local`.
 --
@@ -192,6 +194,18 @@ local function to_json(summary, latency, hist, source, check, statuses_)
   return table.concat(out)
 end
 
+-- The histogram's bucket bounds, microseconds (1, 1.5, 2, 3, 5, 7.5 per decade, 10 µs to 10 s); +Inf
+-- is added. Keep equal to LATENCY_BUCKETS_US in lib/bench/latency_buckets.ts (a test checks it).
+local LATENCY_BUCKETS_US = {
+  10, 15, 20, 30, 50, 75,
+  100, 150, 200, 300, 500, 750,
+  1000, 1500, 2000, 3000, 5000, 7500,
+  10000, 15000, 20000, 30000, 50000, 75000,
+  100000, 150000, 200000, 300000, 500000, 750000,
+  1000000, 1500000, 2000000, 3000000, 5000000, 7500000,
+  10000000,
+}
+
 -- Seconds from microseconds, exactly as text: 1234 → "0.001234".
 local function seconds(us)
   return string.format("%d.%06d", math.floor(us / 1e6), us % 1e6)
@@ -227,13 +241,21 @@ local function to_prometheus(summary, latency, hist, statuses_)
       string.format("%.9f", latency.stdev / 1e6)
     lines[#lines + 1] = 'wrk_latency_stat_seconds{stat="max"} ' .. seconds(latency.max)
   end
-  lines[#lines + 1] = "# HELP wrk_latency_seconds Request latency: one bucket per recorded value."
+  lines[#lines + 1] = "# HELP wrk_latency_seconds Request latency (wrk's recorded values, bounded buckets)."
   lines[#lines + 1] = "# TYPE wrk_latency_seconds histogram"
-  local cumulative, sum = 0, 0
-  for _, p in ipairs(hist) do
-    cumulative = cumulative + p[2]
-    sum = sum + p[1] * p[2]
-    lines[#lines + 1] = 'wrk_latency_seconds_bucket{le="' .. seconds(p[1]) .. '"} ' .. int(cumulative)
+  local cumulative, sum, i = 0, 0, 1
+  for _, le in ipairs(LATENCY_BUCKETS_US) do
+    while i <= #hist and hist[i][1] <= le do
+      cumulative = cumulative + hist[i][2]
+      sum = sum + hist[i][1] * hist[i][2]
+      i = i + 1
+    end
+    lines[#lines + 1] = 'wrk_latency_seconds_bucket{le="' .. seconds(le) .. '"} ' .. int(cumulative)
+  end
+  while i <= #hist do
+    cumulative = cumulative + hist[i][2]
+    sum = sum + hist[i][1] * hist[i][2]
+    i = i + 1
   end
   lines[#lines + 1] = 'wrk_latency_seconds_bucket{le="+Inf"} ' .. int(cumulative)
   lines[#lines + 1] = "wrk_latency_seconds_sum " .. string.format("%.6f", sum / 1e6)

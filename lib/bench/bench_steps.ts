@@ -25,6 +25,8 @@ import {
 import { renderHtmlReport } from "./html_report.ts";
 import { generatorNames, runLocalGenerators, wrkVersion } from "./local_runner.ts";
 import { mergeGenerators } from "./merge.ts";
+import { awaitScrape, PrometheusApi } from "./prometheus_api.ts";
+import { pushedDifference } from "./prometheus_text.ts";
 import { Pushgateway } from "./pushgateway.ts";
 import {
   type BenchParams,
@@ -53,6 +55,11 @@ export interface BenchOptions {
   statusCounts: boolean;
   /** A Pushgateway URL; in the cluster default: Service monitoring/pushgateway. */
   pushgateway?: string | undefined;
+  /**
+   * A Prometheus URL to wait for before the Pushgateway groups go (it must have scraped them); in
+   * the cluster default: Service monitoring/prometheus, when it is there.
+   */
+  prometheus?: string | undefined;
   resultsDir: string;
   /** Where to write the HTML report (undefined: none). */
   saveHtml?: string | undefined;
@@ -147,6 +154,8 @@ export function benchSteps(o: BenchOptions, out: BenchOutcome = {}): Step[] {
   let kube: Kube | undefined;
   let facts: ClusterFacts | null = null;
   let pushgateway: Pushgateway | undefined;
+  let prometheus: PrometheusApi | undefined;
+  let scraped = "";
   let generators: GeneratorResult[] = [];
   let startedAt = new Date();
   let endedAt = new Date();
@@ -201,6 +210,7 @@ export function benchSteps(o: BenchOptions, out: BenchOutcome = {}): Step[] {
           });
         pushgateway = Pushgateway.viaKube(kube);
       }
+      prometheus = o.prometheus ? PrometheusApi.at(o.prometheus) : PrometheusApi.viaKube(kube);
       await pushgateway.checkReady();
       return `${facts.nodes} nodes, Kubernetes ${facts.kubernetes_version}`;
     },
@@ -238,24 +248,37 @@ export function benchSteps(o: BenchOptions, out: BenchOutcome = {}): Step[] {
             for (const g of local) {
               await pushgateway.push(runId, g.result.generator, g.prometheus);
             }
-            const back = await pushgateway.collect(runId, o.url!);
+            const back = await pushgateway.collect(runId);
             generators = local.map((g) => {
               const b = back.get(g.result.generator);
-              if (!b || !sameMeasurement(b, g.result)) {
+              const why = b ? pushedDifference(b, g.result) : "nothing pushed";
+              if (why) {
                 throw new CncfdemoError(
-                  `The Pushgateway at ${pushgateway!.where} returned ${
-                    b ? "a different" : "no"
-                  } result for generator ${g.result.generator} of run ${runId}`,
+                  `The Pushgateway at ${
+                    pushgateway!.where
+                  } returned a different result for generator ${g.result.generator} of run ${runId}: ${why}`,
                 );
               }
-              return { ...g.result, endedAtUnix: b.endedAtUnix ?? g.result.endedAtUnix };
+              return { ...g.result, endedAtUnix: b!.endedAtUnix ?? g.result.endedAtUnix };
             });
+            if (o.prometheus) {
+              const scrape = await awaitScrape(
+                PrometheusApi.at(o.prometheus),
+                runId,
+                names,
+                (m) => ctx.progress(m),
+              );
+              if (scrape.state === "deadline") {
+                log.warn(`${scrape.detail}: deleting its groups anyway`);
+              }
+              scraped = scrape.detail;
+            }
           } finally {
             await pushgateway.deleteRun(runId, names);
           }
         }
       } else {
-        generators = await runClusterGenerators(kube!, pushgateway!, {
+        const run = await runClusterGenerators(kube!, pushgateway!, {
           runId,
           namespace,
           image: o.image ?? DEFAULT_WRK_IMAGE,
@@ -271,7 +294,10 @@ export function benchSteps(o: BenchOptions, out: BenchOutcome = {}): Step[] {
           deadlineS: Math.round((o.startTimeoutMs ?? 300_000) / 1_000) + durationS + 60,
           startTimeoutMs: o.startTimeoutMs ?? 300_000,
           progress: (m) => ctx.progress(m),
+          prometheus,
         });
+        generators = run.results;
+        scraped = run.scrape?.detail ?? "";
         endedAt = new Date();
       }
       const requests = generators.reduce((n, g) => n + g.requests, 0);
@@ -289,7 +315,7 @@ export function benchSteps(o: BenchOptions, out: BenchOutcome = {}): Step[] {
           } (${e.connect} connect errors, ${e.timeout} timeouts): is the target up?`,
         );
       }
-      return `${requests.toLocaleString("en-US")} requests`;
+      return `${requests.toLocaleString("en-US")} requests${scraped ? `; ${scraped}` : ""}`;
     },
   };
 
@@ -326,12 +352,4 @@ export function benchSteps(o: BenchOptions, out: BenchOutcome = {}): Step[] {
   };
 
   return [prepare, load, report];
-}
-
-/** Whether a result read back from the Pushgateway is the one wrk wrote. */
-function sameMeasurement(a: GeneratorResult, b: GeneratorResult): boolean {
-  return a.requests === b.requests && a.bytes === b.bytes && a.durationUs === b.durationUs &&
-    a.histogram.length === b.histogram.length &&
-    a.histogram.every(([v, c], i) => b.histogram[i]![0] === v && b.histogram[i]![1] === c) &&
-    Object.entries(a.errors).every(([k, v]) => b.errors[k as keyof typeof b.errors] === v);
 }

@@ -1,8 +1,11 @@
 /**
  * In-cluster mode: one Indexed Job (`app.kubernetes.io/component=wrk`) whose `parallelism` pods
- * each run the wrk image against the target and push their result to the Pushgateway under the
- * run's id. The bench waits for the Job with a watch, reads the results back from the Pushgateway,
- * and deletes the Job and the Pushgateway groups whatever happened.
+ * each run the wrk image against the target, push their result to the Pushgateway under the run's
+ * id (for Prometheus: summary and a bounded latency histogram) and print it whole (JSON, with the
+ * exact latency distribution) as the last line of their log. The bench waits for the Job with a
+ * watch, reads each generator's result from its pod's log, checks it against what the
+ * Pushgateway holds, waits until Prometheus has scraped the run (lib/bench/prometheus_api.ts), and
+ * deletes the Job and the Pushgateway groups whatever happened.
  */
 import type { V1Job, V1Pod } from "@kubernetes/client-node";
 import { CncfdemoError, errorMessage, TimeoutError } from "../errors.ts";
@@ -13,8 +16,10 @@ import { watchUntil } from "../kube/watch.ts";
 import { log } from "../log.ts";
 import { formatCpu } from "../quantity.ts";
 import { generatorNames } from "./local_runner.ts";
+import { awaitScrape, type PrometheusApi, type ScrapeOutcome } from "./prometheus_api.ts";
+import { pushedDifference } from "./prometheus_text.ts";
 import type { Pushgateway } from "./pushgateway.ts";
-import type { GeneratorResult } from "./wrk_result.ts";
+import { type GeneratorResult, parseWrkResult } from "./wrk_result.ts";
 
 /** The demo's namespace and the Countly write API (see templates/). */
 export const DEMO_NAMESPACE = "cncfdemo";
@@ -172,6 +177,61 @@ export interface ClusterRunOptions extends JobOptions {
   /** Time allowed for the generators to start (scheduling, image pull). */
   startTimeoutMs: number;
   progress: (message: string) => void;
+  /** Prometheus, waited for until it has scraped the run before the groups are deleted. */
+  prometheus?: PrometheusApi | undefined;
+}
+
+export interface ClusterRun {
+  results: GeneratorResult[];
+  /** What Prometheus did with the results before their groups went (undefined: not asked). */
+  scrape?: ScrapeOutcome | undefined;
+}
+
+/** The first line of the Lua script's JSON result in a generator's log (stdout and stderr). */
+const RESULT_LINE = '{"schema":"cncfdemo.wrk/v1"';
+
+/** A generator's result from its pod's log: the last cncfdemo.wrk/v1 line. */
+export function resultFromLog(log: string, origin: string): GeneratorResult {
+  const line = log.split("\n").findLast((l) => l.startsWith(RESULT_LINE));
+  if (!line) {
+    throw new CncfdemoError(`${origin} printed no result (a cncfdemo.wrk/v1 line) in its log`);
+  }
+  return parseWrkResult(line, origin);
+}
+
+/** The completion index of a Job's pod (Indexed Jobs), as a generator name `g<index>`. */
+function generatorOf(pod: V1Pod): string | undefined {
+  const index = pod.metadata?.annotations?.["batch.kubernetes.io/job-completion-index"];
+  return index === undefined ? undefined : `g${index}`;
+}
+
+/** Each generator's result, read from the log of its succeeded pod. */
+async function resultsFromLogs(
+  kube: Kube,
+  namespace: string,
+  job: string,
+  generators: readonly string[],
+  target: string,
+): Promise<GeneratorResult[]> {
+  const pods = (await kube.core.listNamespacedPod({ namespace, labelSelector: `job-name=${job}` }))
+    .items;
+  return await Promise.all(generators.map(async (g) => {
+    const pod = pods.find((p) => generatorOf(p) === g && p.status?.phase === "Succeeded");
+    if (!pod) {
+      throw new CncfdemoError(`Job ${namespace}/${job} has no succeeded pod for generator ${g}`);
+    }
+    const name = pod.metadata!.name!;
+    const log = String(
+      await kube.core.readNamespacedPodLog({ name, namespace, container: "wrk" }),
+    );
+    const result = resultFromLog(log, `generator ${g} (pod ${namespace}/${name})`);
+    if (result.generator !== g) {
+      throw new CncfdemoError(
+        `Pod ${namespace}/${name} printed the result of generator ${result.generator}, not ${g}`,
+      );
+    }
+    return { ...result, target };
+  }));
 }
 
 function jobFailed(job: V1Job | undefined): boolean {
@@ -212,14 +272,15 @@ async function failureDetail(kube: Kube, ns: string, name: string): Promise<stri
 }
 
 /**
- * Runs the Job, waits for it, collects every generator's result from the Pushgateway, and cleans
- * up the Job and the Pushgateway groups.
+ * Runs the Job, waits for it, reads every generator's result from its log and checks it against
+ * the Pushgateway, waits for Prometheus to scrape them, and cleans up the Job and the Pushgateway
+ * groups.
  */
 export async function runClusterGenerators(
   kube: Kube,
   pushgateway: Pushgateway,
   o: ClusterRunOptions,
-): Promise<GeneratorResult[]> {
+): Promise<ClusterRun> {
   const name = jobName(o.runId);
   const generators = generatorNames(o.parallelism);
   let created = false;
@@ -315,7 +376,14 @@ export async function runClusterGenerators(
         )}`,
       );
     }
-    const found = await pushgateway.collect(o.runId, displayTarget(o.url, o.runId));
+    const results = await resultsFromLogs(
+      kube,
+      o.namespace,
+      name,
+      generators,
+      displayTarget(o.url, o.runId),
+    );
+    const found = await pushgateway.collect(o.runId);
     const missing = generators.filter((g) => !found.has(g));
     if (missing.length) {
       throw new CncfdemoError(
@@ -323,7 +391,20 @@ export async function runClusterGenerators(
           `Pushgateway (${pushgateway.where}); see kubectl -n ${o.namespace} logs job/${name}`,
       );
     }
-    return generators.map((g) => found.get(g)!);
+    for (const r of results) {
+      const why = pushedDifference(found.get(r.generator)!, r);
+      if (why) {
+        throw new CncfdemoError(
+          `Generator ${r.generator} pushed a result to the Pushgateway (${pushgateway.where}) that differs from its log: ${why}`,
+        );
+      }
+    }
+    // The groups stay until Prometheus has them: deleted now, Grafana's wrk panels stay empty.
+    const scrape = o.prometheus
+      ? await awaitScrape(o.prometheus, o.runId, generators, o.progress)
+      : undefined;
+    if (scrape?.state === "deadline") log.warn(`${scrape.detail}: deleting its groups anyway`);
+    return { results, scrape };
   } finally {
     await pushgateway.deleteRun(o.runId, generators);
     if (created) {

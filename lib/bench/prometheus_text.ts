@@ -1,11 +1,11 @@
 /**
- * Reading generators' results back from a Pushgateway's `/metrics` page (Prometheus text format).
- * images/wrk/bench.lua pushes a histogram with one bucket per recorded latency, so the exact
- * distribution comes back from the cumulative buckets: value = le in microseconds, count = the
- * difference to the previous bucket.
+ * Reading generators' results back from a Pushgateway's `/metrics` page (Prometheus text format):
+ * wrk's summary, its latency statistics and the bounded latency histogram images/wrk/bench.lua
+ * pushes (lib/bench/latency_buckets.ts). The exact distribution is not on the Pushgateway: it is in
+ * each generator's JSON result; {@link pushedDifference} checks that the two agree.
  */
 import { CncfdemoError } from "../errors.ts";
-import type { Histogram } from "./histogram.ts";
+import { type Bucket, bucketize } from "./latency_buckets.ts";
 import { ERROR_CLASSES, type ErrorCounts, type GeneratorResult } from "./wrk_result.ts";
 
 export interface Sample {
@@ -49,6 +49,12 @@ function micros(seconds: number): number {
   return Math.round(seconds * 1e6);
 }
 
+/** A generator's result as pushed: everything of {@link GeneratorResult} but the exact histogram. */
+export interface PushedResult extends Omit<GeneratorResult, "histogram" | "target"> {
+  /** Cumulative latency buckets, by upper bound in microseconds, +Inf (Infinity) last. */
+  buckets: Bucket[];
+}
+
 /**
  * The results of one run's generators found in a Pushgateway's metrics, by generator name.
  * Only groups with `run_id` = `runId` count.
@@ -56,8 +62,7 @@ function micros(seconds: number): number {
 export function generatorsFromMetrics(
   text: string,
   runId: string,
-  target: string,
-): Map<string, GeneratorResult> {
+): Map<string, PushedResult> {
   const byGen = new Map<string, Sample[]>();
   for (const s of parsePrometheusText(text)) {
     if (s.labels.run_id !== runId || !s.name.startsWith("wrk_") && s.name !== "push_time_seconds") {
@@ -67,7 +72,7 @@ export function generatorsFromMetrics(
     if (!byGen.has(g)) byGen.set(g, []);
     byGen.get(g)!.push(s);
   }
-  const out = new Map<string, GeneratorResult>();
+  const out = new Map<string, PushedResult>();
   for (const [generator, samples] of byGen) {
     const one = (name: string, label?: [string, string]) =>
       samples.find((s) => s.name === name && (!label || s.labels[label[0]] === label[1]))?.value;
@@ -87,24 +92,19 @@ export function generatorsFromMetrics(
       if (v === undefined) throw missing(`wrk_errors_total{class="${c}"}`);
       errors[c] = v;
     }
-    const buckets = samples
-      .filter((s) => s.name === "wrk_latency_seconds_bucket" && s.labels.le !== "+Inf")
-      .map((s) => [micros(Number(s.labels.le)), s.value] as const)
+    const buckets: Bucket[] = samples
+      .filter((s) => s.name === "wrk_latency_seconds_bucket")
+      .map((s) =>
+        [s.labels.le === "+Inf" ? Infinity : micros(Number(s.labels.le)), s.value] as const
+      )
       .sort((a, b) => a[0] - b[0]);
-    const histogram: [number, number][] = [];
-    let previous = 0;
-    for (const [v, cumulative] of buckets) {
-      if (cumulative > previous) histogram.push([v, cumulative - previous]);
-      previous = cumulative;
-    }
+    if (buckets.at(-1)?.[0] !== Infinity) throw missing('wrk_latency_seconds_bucket{le="+Inf"}');
     const stat = (s: string) => one("wrk_latency_stat_seconds", ["stat", s]);
     const statusSamples = samples.filter((s) => s.name === "wrk_responses_total");
     const pushed = one("push_time_seconds");
-    const h: Histogram = histogram;
     out.set(generator, {
       generator,
       runId,
-      target,
       endedAtUnix: pushed === undefined ? undefined : Math.floor(pushed),
       durationUs: micros(duration),
       requests,
@@ -115,13 +115,40 @@ export function generatorsFromMetrics(
         mean: stat("mean") === undefined ? null : stat("mean")! * 1e6,
         stdev: stat("stdev") === undefined ? null : stat("stdev")! * 1e6,
         max: stat("max") === undefined ? null : micros(stat("max")!),
-        count: previous,
+        count: buckets.at(-1)![1],
       },
-      histogram: h,
+      buckets,
       statusCounts: statusSamples.length
         ? Object.fromEntries(statusSamples.map((s) => [s.labels.status ?? "?", s.value]))
         : undefined,
     });
   }
   return out;
+}
+
+/**
+ * How a pushed result differs from the generator's own (JSON) result, in a few words; undefined
+ * when they agree: the same counters, and the exact distribution falls into the pushed buckets.
+ */
+export function pushedDifference(p: PushedResult, g: GeneratorResult): string | undefined {
+  const fields = [
+    ["requests", p.requests, g.requests],
+    ["bytes", p.bytes, g.bytes],
+    ["duration_us", p.durationUs, g.durationUs],
+    ...ERROR_CLASSES.map((c) => [`errors.${c}`, p.errors[c], g.errors[c]] as const),
+  ] as const;
+  for (const [name, a, b] of fields) {
+    if (a !== b) return `${name} ${a} on the Pushgateway, ${b} in the result`;
+  }
+  const bounds = p.buckets.filter(([le]) => le !== Infinity).map(([le]) => le);
+  const expected = bucketize(g.histogram, bounds);
+  for (const [i, [le, cumulative]] of p.buckets.entries()) {
+    if (expected[i]?.[0] !== le || expected[i]?.[1] !== cumulative) {
+      const bound = le === Infinity ? "+Inf" : `${le}µs`;
+      return `latency bucket le=${bound} holds ${cumulative} on the Pushgateway, ${
+        expected[i]?.[1] ?? "nothing"
+      } in the result`;
+    }
+  }
+  return undefined;
 }

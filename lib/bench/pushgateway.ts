@@ -1,7 +1,9 @@
 /**
  * The Pushgateway as the benchmark uses it: generators push their result to the group
- * `job=cncfdemo-bench, run_id=<id>, generator=<name>`; the bench reads the groups of its run back
- * and deletes them afterwards, since the Pushgateway keeps metrics forever otherwise.
+ * `job=cncfdemo-bench, run_id=<id>, generator=<name>` for Prometheus; the bench reads the groups
+ * of its run back (checked against the generators' own results) and deletes them once Prometheus
+ * has scraped them (lib/bench/prometheus_api.ts), since the Pushgateway keeps metrics forever
+ * otherwise.
  *
  * Two ways to reach it: a URL (`--pushgateway`, local mode, tests), or the Kubernetes API server's
  * service proxy (the in-cluster Service `pushgateway` in namespace `monitoring`).
@@ -9,8 +11,7 @@
 import { CncfdemoError, errorMessage } from "../errors.ts";
 import { connectionProblem, type Kube } from "../kube/client.ts";
 import { log } from "../log.ts";
-import { generatorsFromMetrics } from "./prometheus_text.ts";
-import type { GeneratorResult } from "./wrk_result.ts";
+import { generatorsFromMetrics, type PushedResult } from "./prometheus_text.ts";
 
 export const PUSH_JOB = "cncfdemo-bench";
 
@@ -112,8 +113,8 @@ export class Pushgateway {
   }
 
   /** The results of the run's generators found on the Pushgateway, by generator name. */
-  async collect(runId: string, target: string): Promise<Map<string, GeneratorResult>> {
-    return generatorsFromMetrics(await this.t.request("GET", "metrics"), runId, target);
+  async collect(runId: string): Promise<Map<string, PushedResult>> {
+    return generatorsFromMetrics(await this.t.request("GET", "metrics"), runId);
   }
 
   /** Deletes the groups of a run's generators; failures are reported, not thrown. */
