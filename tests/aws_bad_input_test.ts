@@ -160,6 +160,10 @@ Deno.test("--dry-run prints the plan and makes no AWS call", async () => {
     assert.match(r.stdout, /^Plan for cluster "cncfdemo" in us-east-1/);
     assert.match(r.stdout, /6443 from 198\.51\.100\.7\/32.*SSH closed/);
     assert.match(r.stdout, /cncfdemo-cncfdemo-minions \(5 instances\)/);
+    assert.match(
+      r.stdout,
+      /then apply the add-ons: kubelet-csr-approver .*metrics-server, the EBS CSI driver and the default StorageClass ebs-gp3/,
+    );
     assert.deepEqual(await census(m.clients()), empty());
   } finally {
     await sb.cleanup();

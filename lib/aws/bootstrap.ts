@@ -117,6 +117,7 @@ import {
 } from "./names.ts";
 import { bootstrapToken, caCertHash, makeCa, pemBody, spkiOfCert } from "./pki.ts";
 import { kubeEntryFrom } from "./admin_kubeconfig.ts";
+import { awsAddonSteps } from "./addons.ts";
 import { userData } from "./user_data.ts";
 
 export interface AwsCreateOptions {
@@ -137,6 +138,11 @@ export interface AwsCreateOptions {
   kubeconfig: string;
   /** Test hook: throw right after the step of this name succeeded. */
   failAfterStep?: string | undefined;
+  /**
+   * Once the API server answers, apply and wait for the cluster add-ons (lib/aws/addons.ts);
+   * default true. Off only where a test stands in for the API server with its /readyz alone.
+   */
+  addons?: boolean | undefined;
 }
 
 /** What the steps learn and hand to each other. */
@@ -153,6 +159,7 @@ interface State {
   profileArn: Record<Role, string>;
   roleArn: Record<Role | "lambda", string>;
   caCert: string;
+  caKey: string;
   caCertHash: string;
   token: string;
   allocationId: string;
@@ -417,15 +424,19 @@ export function awsBootstrapSteps(
     };
     const parts: string[] = [];
     let caCert = byName.get(n.param.caCert)?.Value;
-    if (!caCert || !byName.get(n.param.caKey)?.Value) {
+    let caKey = byName.get(n.param.caKey)?.Value;
+    if (!caCert || !caKey) {
       // Both or neither: a half-written CA (interrupted run) is replaced whole.
       const ca = await makeCa();
       await put(n.param.caKey, ca.key, byName.has(n.param.caKey), `cncfdemo ${o.name}: CA key`);
       await put(n.param.caCert, ca.cert, byName.has(n.param.caCert), `cncfdemo ${o.name}: CA`);
       caCert = ca.cert;
+      caKey = ca.key;
       parts.push("created the CA");
     }
     s.caCert = caCert;
+    // kept for the add-ons: metrics-server's serving certificate is issued by the cluster CA
+    s.caKey = caKey;
     const spki = spkiOfCert(pemBody(caCert));
     s.caCertHash = await caCertHash(spki);
     const tok = byName.get(n.param.token);
@@ -1178,6 +1189,18 @@ export function awsBootstrapSteps(
       },
     ),
   );
+  if (o.addons !== false) {
+    steps.push(
+      ...awsAddonSteps({
+        kubeconfig: o.kubeconfig,
+        context,
+        clusterName: o.name,
+        vpcCidr: n.vpcCidr,
+        ca: () => ({ cert: s.caCert, key: s.caKey }),
+        timeoutMs: o.timeoutMs,
+      }),
+    );
+  }
   return steps;
 }
 

@@ -80,7 +80,10 @@ export function lambdaPolicy(c: PolicyContext): PolicyDocument {
   };
 }
 
-/** The nodes: read their join (or init) material; masters also publish the kubeconfig. */
+/**
+ * The nodes: read their join (or init) material; masters also publish the kubeconfig and run the
+ * EBS CSI driver's controller ({@link ebsCsiStatements}).
+ */
 export function nodePolicy(role: Role, c: PolicyContext): PolicyDocument {
   const n = c.names;
   const p = c.partition ?? partitionOf(c.region);
@@ -152,8 +155,67 @@ export function nodePolicy(role: Role, c: PolicyContext): PolicyDocument {
         Action: ["ec2:DescribeAddresses"],
         Resource: "*",
       },
+      ...ebsCsiStatements(c),
     ],
   };
+}
+
+/**
+ * The EBS CSI driver's controller (it runs on the masters, lib/aws/addons.ts): upstream's example
+ * policy cut to what dynamic provisioning and attaching need (no snapshots, no resizing), and
+ * every write scoped to the cluster: volumes are created only carrying `KubernetesCluster=<name>`
+ * (the driver's --extra-tags), tagged only as they are created, and attached to, detached from and
+ * deleted only when they and the instance carry it. Reads are Describe actions, which AWS allows
+ * only on `*`.
+ */
+export function ebsCsiStatements(c: PolicyContext): Statement[] {
+  const p = c.partition ?? partitionOf(c.region);
+  const arn = (type: string) => `arn:${p}:ec2:${c.region}:${c.account}:${type}/*`;
+  const name = c.names.cluster;
+  return [
+    {
+      Sid: "EbsCsiDescribe",
+      Effect: "Allow",
+      Action: [
+        "ec2:DescribeAvailabilityZones",
+        "ec2:DescribeInstances",
+        "ec2:DescribeInstanceTypes",
+        "ec2:DescribeTags",
+        "ec2:DescribeVolumes",
+        "ec2:DescribeVolumesModifications",
+        "ec2:DescribeVolumeStatus",
+      ],
+      Resource: "*", // Describe actions support no resource-level permissions
+    },
+    {
+      Sid: "EbsCsiCreateClusterVolumes",
+      Effect: "Allow",
+      Action: ["ec2:CreateVolume"],
+      Resource: arn("volume"),
+      Condition: { StringEquals: { [`aws:RequestTag/${CLUSTER_TAG}`]: name } },
+    },
+    {
+      Sid: "EbsCsiTagOnCreate",
+      Effect: "Allow",
+      Action: ["ec2:CreateTags"],
+      Resource: arn("volume"),
+      Condition: { StringEquals: { "ec2:CreateAction": "CreateVolume" } },
+    },
+    {
+      Sid: "EbsCsiAttachClusterVolumes",
+      Effect: "Allow",
+      Action: ["ec2:AttachVolume", "ec2:DetachVolume"],
+      Resource: [arn("volume"), arn("instance")],
+      Condition: clusterCondition(name),
+    },
+    {
+      Sid: "EbsCsiDeleteClusterVolumes",
+      Effect: "Allow",
+      Action: ["ec2:DeleteVolume"],
+      Resource: arn("volume"),
+      Condition: clusterCondition(name),
+    },
+  ];
 }
 
 /** Every action of a policy (for checks such as "no wildcard actions"). */

@@ -1,6 +1,7 @@
 import assert from "node:assert/strict";
 import {
   actionsOf,
+  ebsCsiStatements,
   lambdaPolicy,
   nodePolicy,
   type PolicyContext,
@@ -77,4 +78,53 @@ Deno.test("trust policies name one service each; partitions follow the region", 
   });
   const cn = lambdaPolicy({ ...ctx, region: "cn-north-1" });
   assert.match(JSON.stringify(cn), /arn:aws-cn:route53:::hostedzone/);
+});
+
+Deno.test("the EBS CSI driver's permissions: masters only, named actions, writes scoped to the cluster's volumes", () => {
+  const masters = nodePolicy("masters", ctx);
+  const ebs = ebsCsiStatements(ctx);
+  assert.deepEqual(wildcardActions(actionsOf({ Version: "2012-10-17", Statement: ebs })), []);
+  for (const s of ebs) assert.ok(masters.Statement.some((m) => m.Sid === s.Sid), s.Sid);
+  // minions neither create, attach nor delete volumes
+  const minionActions = actionsOf(nodePolicy("minions", ctx));
+  for (
+    const a of ["ec2:CreateVolume", "ec2:AttachVolume", "ec2:DetachVolume", "ec2:DeleteVolume"]
+  ) {
+    assert.ok(!minionActions.includes(a), a);
+  }
+  // every write is conditioned on the cluster's tag, or on tagging at creation
+  const writes = ebs.filter((s) => s.Action.some((a) => !/:Describe/.test(a)));
+  assert.deepEqual(writes.map((s) => s.Action).flat().sort(), [
+    "ec2:AttachVolume",
+    "ec2:CreateTags",
+    "ec2:CreateVolume",
+    "ec2:DeleteVolume",
+    "ec2:DetachVolume",
+  ]);
+  for (const s of writes) {
+    assert.notEqual(s.Resource, "*", s.Sid);
+    assert.ok(s.Condition, `${s.Sid} has a condition`);
+    for (const r of [s.Resource].flat()) {
+      assert.match(r, /^arn:aws:ec2:eu-west-1:123456789012:(volume|instance)\/\*$/, s.Sid);
+    }
+  }
+  const create = ebs.find((s) => s.Action.includes("ec2:CreateVolume"))!;
+  assert.deepEqual(create.Condition, {
+    StringEquals: { "aws:RequestTag/KubernetesCluster": "demo" },
+  });
+  const tag = ebs.find((s) => s.Action.includes("ec2:CreateTags"))!;
+  assert.deepEqual(tag.Condition, { StringEquals: { "ec2:CreateAction": "CreateVolume" } });
+  for (const a of ["ec2:AttachVolume", "ec2:DeleteVolume"]) {
+    assert.deepEqual(ebs.find((s) => s.Action.includes(a))!.Condition, {
+      StringEquals: { "aws:ResourceTag/KubernetesCluster": "demo" },
+    });
+  }
+  // no snapshots, no resizing: nothing the demo does not use
+  for (const a of ["ec2:CreateSnapshot", "ec2:DeleteSnapshot", "ec2:ModifyVolume"]) {
+    assert.ok(!actionsOf(masters).includes(a), a);
+  }
+  // Resource "*" only for reads
+  for (const s of ebs.filter((x) => x.Resource === "*")) {
+    for (const a of s.Action) assert.match(a, /:Describe/, a);
+  }
 });

@@ -88,3 +88,32 @@ Deno.test("kubeadm signs the API server certificate with the CA made by bootstra
     await Deno.remove(dir, { recursive: true });
   }
 });
+
+Deno.test("kubelets ask for serving certificates from the cluster CA (serverTLSBootstrap), for every node", async () => {
+  const { input: i } = await input();
+  const docs = parseAllDocuments(initConfiguration(i)).map((d) => d.toJS());
+  const kubelet = docs.find((d) => d.kind === "KubeletConfiguration");
+  assert.equal(kubelet.serverTLSBootstrap, true);
+  assert.equal(kubelet.rotateCertificates, true);
+  // joining nodes take the cluster's kubelet-config (uploaded by kubeadm init): no override here
+  assert.ok(!joinConfiguration(i).includes("KubeletConfiguration"));
+  // and the real kubeadm accepts it (its own component-config validation)
+  const { paths } = await resolveBinaries(["kubeadm"]);
+  const dir = await Deno.makeTempDir({ prefix: "cncfdemo-kubeadm-" });
+  try {
+    await Deno.writeTextFile(`${dir}/init.yaml`, initConfiguration(i));
+    const r = await run(paths.kubeadm, ["config", "validate", "--config", `${dir}/init.yaml`]);
+    assert.match(r.stdout + r.stderr, /ok/);
+    // a wrong type there is refused, so the check above means something
+    await Deno.writeTextFile(
+      `${dir}/bad.yaml`,
+      initConfiguration(i).replace("serverTLSBootstrap: true", "serverTLSBootstrap: sometimes"),
+    );
+    const bad = await run(paths.kubeadm, ["config", "validate", "--config", `${dir}/bad.yaml`], {
+      allowFailure: true,
+    });
+    assert.notEqual(bad.code, 0, bad.stdout + bad.stderr);
+  } finally {
+    await Deno.remove(dir, { recursive: true });
+  }
+});

@@ -1,4 +1,5 @@
 /** The plan `bootstrap:aws --dry-run` prints: what would be created, with names and addresses. */
+import { AWS_STORAGE_CLASS } from "./addons.ts";
 import type { AwsCreateOptions } from "./bootstrap.ts";
 import { LAMBDA_RUNTIME } from "./lambda_bundle.ts";
 import { CLUSTER_TAG, clusterNames } from "./names.ts";
@@ -36,5 +37,10 @@ export function awsPlan(
     o.wait
       ? `  then wait for ${n.apiHost}, ${n.param.adminConf} and /readyz, and merge context aws-${o.name}`
       : "  no wait (--no-wait)",
+    ...(o.wait && o.addons !== false
+      ? [
+        `  then apply the add-ons: kubelet-csr-approver (kubelet serving certificates from the cluster CA), metrics-server, the EBS CSI driver and the default StorageClass ${AWS_STORAGE_CLASS}; wait for them and the metrics API`,
+      ]
+      : []),
   ];
 }
