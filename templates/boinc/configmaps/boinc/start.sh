@@ -2,7 +2,8 @@
 # BOINC in a pod: write the client's configuration into its data directory (an emptyDir owned by
 # the pod's user), attach to the project when an account key is given, then replace this shell
 # with the client, so that the client is the container's main process and gets SIGTERM itself
-# (it finishes its work units' checkpoints and exits within the grace period).
+# (it stops its tasks, which resume from their last checkpoint if the pod's data survives, and
+# exits within the grace period).
 #
 # Environment: BOINC_DIR (the data directory), BOINC_PROJECT_URL, BOINC_NCPUS (the pod's CPU
 # limit, rounded up: the downward API), BOINC_MEMORY_LIMIT_MIB (its memory limit, likewise),
