@@ -55,7 +55,7 @@ Deno.test("report: sim, local and AWS records made here, side by side in JSON, M
       results,
     ]);
     assert.equal(again.code, 0, again.stderr);
-    assert.match(again.stderr, /Nothing changed: all 45 objects unchanged\.\nRecord: /);
+    assert.match(again.stderr, /Nothing changed: all 49 objects unchanged\.\nRecord: /);
 
     // local: wrk on this machine; the second run changes a parameter.
     for (const connections of ["4", "8"]) {
@@ -94,7 +94,7 @@ Deno.test("report: sim, local and AWS records made here, side by side in JSON, M
     assert.equal(simRoll.first_good_request, null);
     assert.match(simRoll.first_good_request_note!, /simulated by kwok and run no containers/);
     assert.equal(simAgain.command, "rollout");
-    assert.equal(simAgain.objects, 45);
+    assert.equal(simAgain.objects, 49);
     assert.deepEqual(awsBoot.nodes.types, { "t3.medium": 2 });
     assert.equal(awsBoot.region, "us-east-1");
     assert.match(awsBoot.endpoint!, /^http:\/\/127\.0\.0\.1:\d+$/);
