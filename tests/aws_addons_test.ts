@@ -7,12 +7,8 @@
  * addresses.
  */
 import assert from "node:assert/strict";
-import {
-  AWS_ADDON_FIELD_MANAGER,
-  AWS_STORAGE_CLASS,
-  awsAddonObjects,
-  metricsServerCert,
-} from "../lib/aws/addons.ts";
+import { metricsServerCert } from "../lib/addons/metrics_server.ts";
+import { AWS_ADDON_FIELD_MANAGER, AWS_STORAGE_CLASS, awsAddonObjects } from "../lib/aws/addons.ts";
 import { clusterNames } from "../lib/aws/names.ts";
 import { makeCa } from "../lib/aws/pki.ts";
 import { errorMessage } from "../lib/errors.ts";

@@ -25,7 +25,12 @@ import { CATALOG } from "../images/catalog.ts";
 import { connectKube, type Kube } from "../kube/client.ts";
 import { readiness } from "../kube/readiness.ts";
 import { watchUntil } from "../kube/watch.ts";
-import { certInfo, isIssuedBy, issueCert } from "../pki.ts";
+import {
+  METRICS_APISERVICE,
+  metricsApiCondition,
+  metricsServerCert,
+  metricsServerObjects,
+} from "../addons/metrics_server.ts";
 import { type Step, step } from "../steps.ts";
 import { CLUSTER_TAG } from "./names.ts";
 
@@ -50,7 +55,6 @@ export const AWS_STORAGE_CLASS = "ebs-gp3";
 export const EC2_NODE_NAME_REGEX =
   "^ip-(\\d{1,3}-){3}\\d{1,3}(\\.[a-z0-9-]+\\.compute\\.internal|\\.ec2\\.internal)?$";
 /** The service account's view of the cluster CA, in every pod. */
-const SA_CA = "/var/run/secrets/kubernetes.io/serviceaccount/ca.crt";
 
 export type AddonObject = KubernetesObject & {
   apiVersion: string;
@@ -67,8 +71,6 @@ export interface AwsAddonInput {
   /** metrics-server's serving certificate and key (PEM), issued by the cluster CA. */
   metricsServerTls: { cert: string; key: string };
 }
-
-const b64 = (text: string) => Buffer.from(text).toString("base64");
 
 const restricted = {
   allowPrivilegeEscalation: false,
@@ -194,124 +196,11 @@ function csrApprover(i: AwsAddonInput): AddonObject[] {
 
 /** metrics-server, verifying the kubelets and verified by the API server with the cluster CA. */
 function metricsServer(i: AwsAddonInput): AddonObject[] {
-  const app = { "k8s-app": "metrics-server" };
-  return [
-    sa("metrics-server"),
-    obj({
-      apiVersion: "rbac.authorization.k8s.io/v1",
-      kind: "ClusterRole",
-      metadata: {
-        name: "system:aggregated-metrics-reader",
-        labels: {
-          "rbac.authorization.k8s.io/aggregate-to-view": "true",
-          "rbac.authorization.k8s.io/aggregate-to-edit": "true",
-          "rbac.authorization.k8s.io/aggregate-to-admin": "true",
-        },
-      },
-      rules: [{
-        apiGroups: ["metrics.k8s.io"],
-        resources: ["pods", "nodes"],
-        verbs: ["get", "list", "watch"],
-      }],
-    }),
-    obj({
-      apiVersion: "rbac.authorization.k8s.io/v1",
-      kind: "ClusterRole",
-      metadata: { name: "system:metrics-server" },
-      rules: [
-        { apiGroups: [""], resources: ["nodes/metrics"], verbs: ["get"] },
-        { apiGroups: [""], resources: ["pods", "nodes"], verbs: ["get", "list", "watch"] },
-      ],
-    }),
-    binding(
-      "metrics-server-auth-reader",
-      "Role",
-      "extension-apiserver-authentication-reader",
-      "metrics-server",
-      SYSTEM,
-    ),
-    binding(
-      "metrics-server:system:auth-delegator",
-      "ClusterRole",
-      "system:auth-delegator",
-      "metrics-server",
-    ),
-    binding("system:metrics-server", "ClusterRole", "system:metrics-server", "metrics-server"),
-    obj({
-      apiVersion: "v1",
-      kind: "Secret",
-      metadata: { name: "metrics-server-tls", namespace: SYSTEM },
-      type: "kubernetes.io/tls",
-      data: { "tls.crt": b64(i.metricsServerTls.cert), "tls.key": b64(i.metricsServerTls.key) },
-    }),
-    deployment("metrics-server", app, {
-      serviceAccountName: "metrics-server",
-      priorityClassName: "system-cluster-critical",
-      securityContext: {
-        runAsNonRoot: true,
-        runAsUser: 65534,
-        seccompProfile: { type: "RuntimeDefault" },
-      },
-      containers: [{
-        name: "metrics-server",
-        image: AWS_ADDON_IMAGES.metricsServer,
-        imagePullPolicy: "IfNotPresent",
-        args: [
-          "--secure-port=10250",
-          "--cert-dir=/tmp",
-          "--tls-cert-file=/certs/tls.crt",
-          "--tls-private-key-file=/certs/tls.key",
-          // kubelet serving certificates are signed by the cluster CA: verify them
-          `--kubelet-certificate-authority=${SA_CA}`,
-          "--kubelet-preferred-address-types=InternalIP",
-          "--kubelet-use-node-status-port",
-          "--metric-resolution=15s",
-        ],
-        ports: [{ name: "https", containerPort: 10250, protocol: "TCP" }],
-        resources: { requests: { cpu: "50m", memory: "64Mi" }, limits: { memory: "256Mi" } },
-        readinessProbe: {
-          httpGet: { path: "/readyz", port: "https", scheme: "HTTPS" },
-          periodSeconds: 5,
-        },
-        livenessProbe: {
-          httpGet: { path: "/livez", port: "https", scheme: "HTTPS" },
-          periodSeconds: 10,
-        },
-        securityContext: restricted,
-        volumeMounts: [
-          { name: "tmp", mountPath: "/tmp" },
-          { name: "certs", mountPath: "/certs", readOnly: true },
-        ],
-      }],
-      volumes: [
-        { name: "tmp", emptyDir: {} },
-        { name: "certs", secret: { secretName: "metrics-server-tls" } },
-      ],
-    }),
-    obj({
-      apiVersion: "v1",
-      kind: "Service",
-      metadata: { name: "metrics-server", namespace: SYSTEM, labels: app },
-      spec: {
-        selector: app,
-        ports: [{ name: "https", port: 443, protocol: "TCP", targetPort: "https" }],
-      },
-    }),
-    obj({
-      apiVersion: "apiregistration.k8s.io/v1",
-      kind: "APIService",
-      metadata: { name: "v1beta1.metrics.k8s.io", labels: app },
-      spec: {
-        group: "metrics.k8s.io",
-        version: "v1beta1",
-        service: { name: "metrics-server", namespace: SYSTEM, port: 443 },
-        caBundle: b64(i.caCert),
-        insecureSkipTLSVerify: false,
-        groupPriorityMinimum: 100,
-        versionPriority: 100,
-      },
-    }),
-  ];
+  return metricsServerObjects({
+    image: AWS_ADDON_IMAGES.metricsServer,
+    tls: i.metricsServerTls,
+    caCert: i.caCert,
+  }).map(obj);
 }
 
 /** The EBS CSI driver (provisioner and attacher; no snapshots, no resizing) and its StorageClass. */
@@ -660,40 +549,6 @@ export const AWS_ADDON_WORKLOADS: readonly { kind: string; name: string }[] = [
   { kind: "DaemonSet", name: "ebs-csi-node" },
 ];
 
-/** metrics-server's names in the cluster (its serving certificate's SANs). */
-export const METRICS_SERVER_NAMES = [
-  "metrics-server.kube-system.svc",
-  "metrics-server.kube-system.svc.cluster.local",
-];
-
-/**
- * metrics-server's serving certificate: the one already in the cluster when it was issued by this
- * CA for these names and has more than 30 days left (a re-run changes nothing), else a new one.
- */
-export async function metricsServerCert(
-  ca: { cert: string; key: string },
-  existing: { cert: string; key: string } | undefined,
-  now = new Date(),
-): Promise<{ cert: string; key: string; issued: boolean }> {
-  if (existing && await isIssuedBy(existing.cert, ca.cert)) {
-    const info = certInfo(existing.cert);
-    const left = info.notAfter.getTime() - now.getTime();
-    if (
-      METRICS_SERVER_NAMES.every((n) => info.dnsNames.includes(n)) && left > 30 * 86_400_000
-    ) {
-      return { ...existing, issued: false };
-    }
-  }
-  const made = await issueCert(ca, {
-    commonName: "metrics-server",
-    dnsNames: METRICS_SERVER_NAMES,
-    usage: "server",
-    validDays: 365,
-    now,
-  });
-  return { ...made, issued: true };
-}
-
 /** What is not ready yet among the add-ons (empty: all ready), for progress and the deadline. */
 export function addonsNotReady(
   workloads: readonly KubernetesObject[],
@@ -708,10 +563,7 @@ export function addonsNotReady(
       if (!r.ready) out.push(`${w.kind} ${SYSTEM}/${w.name} (${r.status})`);
     }
   }
-  // deno-lint-ignore no-explicit-any
-  const available = ((apiService as any)?.status?.conditions ?? []).find((c: { type: string }) =>
-    c.type === "Available"
-  );
+  const available = metricsApiCondition(apiService);
   if (available?.status !== "True") {
     out.push(
       `APIService ${METRICS_APISERVICE} (${
@@ -721,8 +573,6 @@ export function addonsNotReady(
   }
   return out;
 }
-
-const METRICS_APISERVICE = "v1beta1.metrics.k8s.io";
 
 export interface AwsAddonStepsOptions {
   kubeconfig: string;

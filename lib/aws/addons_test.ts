@@ -7,9 +7,8 @@ import {
   AWS_STORAGE_CLASS,
   awsAddonObjects,
   EC2_NODE_NAME_REGEX,
-  METRICS_SERVER_NAMES,
-  metricsServerCert,
 } from "./addons.ts";
+import { METRICS_SERVER_NAMES, metricsServerCert } from "../addons/metrics_server.ts";
 import { clusterNames } from "./names.ts";
 import { makeCa as makeClusterCa } from "./pki.ts";
 

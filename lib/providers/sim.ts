@@ -4,7 +4,7 @@
  * the kwok controller. Everything listens on 127.0.0.1 only. Cluster state lives in
  * `<state>/kwok/clusters/<name>`; the kube context is `sim-<name>`.
  */
-import type { KubernetesObject, V1Node } from "@kubernetes/client-node";
+import type { V1Node } from "@kubernetes/client-node";
 import { Buffer } from "node:buffer";
 import {
   type BinaryName,
@@ -18,6 +18,7 @@ import { formatDuration } from "../duration.ts";
 import { connectKube, defaultKubeconfigPath, type Kube } from "../kube/client.ts";
 import { mergeKubeEntry, removeKubeEntry } from "../kube/kubeconfig.ts";
 import { watchUntil } from "../kube/watch.ts";
+import { METRICS_APISERVICE, waitForMetricsApi } from "../addons/metrics_server.ts";
 import { log } from "../log.ts";
 import { exists, stateDir, writeFileAtomic } from "../paths.ts";
 import { processesMentioning, stopProcesses } from "../procs.ts";
@@ -49,7 +50,6 @@ export interface SimDeleteOptions {
 }
 
 /** The resource metrics API that metrics-server serves (autoscalers read CPU through it). */
-export const METRICS_APISERVICE = "v1beta1.metrics.k8s.io";
 
 /** The label kwokctl puts on the nodes it scales. */
 export const SIM_NODE_LABEL = "kwok.x-k8s.io/kwokctl-scale=node";
@@ -386,28 +386,11 @@ export const simProvider: Provider<SimCreateOptions, SimDeleteOptions> = {
         async run(ctx) {
           // metrics-server answers once it has scraped the kwok controller's simulated nodes;
           // until then the API server reports the APIService as not Available.
-          const available = (xs: KubernetesObject[]) =>
-            // deno-lint-ignore no-explicit-any
-            ((xs[0] as any)?.status?.conditions ?? []).find((c: { type: string }) =>
-              c.type === "Available"
-            );
-          await watchUntil<KubernetesObject>(
-            kube,
-            {
-              apiVersion: "apiregistration.k8s.io/v1",
-              kind: "APIService",
-              fieldSelector: `metadata.name=${METRICS_APISERVICE}`,
-            },
-            (xs) => available(xs)?.status === "True",
-            {
-              timeoutMs: o.timeoutMs,
-              describe: (xs) =>
-                `The resource metrics API (APIService ${METRICS_APISERVICE}) is not Available: ${
-                  available(xs)?.message ?? "not registered"
-                }; metrics-server's log is ${simClusterDir(o.name)}/logs/metrics-server.log`,
-              onChange: (xs) => ctx.progress(available(xs)?.reason ?? "waiting"),
-            },
-          );
+          await waitForMetricsApi(kube, {
+            timeoutMs: o.timeoutMs,
+            progress: ctx.progress,
+            hint: `metrics-server's log is ${simClusterDir(o.name)}/logs/metrics-server.log`,
+          });
           return `${METRICS_APISERVICE} Available (metrics-server on simulated usage)`;
         },
       },

@@ -7,7 +7,7 @@
  * then waited for; a re-run changes nothing.
  */
 import type { KubernetesObject, V1Pod } from "@kubernetes/client-node";
-import { Buffer } from "node:buffer";
+import { metricsServerObjects, waitForMetricsApi } from "../../addons/metrics_server.ts";
 import { CATALOG } from "../../images/catalog.ts";
 import type { Kube } from "../../kube/client.ts";
 import { imagePullProblems, readiness } from "../../kube/readiness.ts";
@@ -33,15 +33,12 @@ const ADDON_NAMESPACE: Record<AddonName, string> = {
 
 type Obj = KubernetesObject & { apiVersion: string; kind: string; metadata: { name: string } };
 
-/**
- * An add-on's Deployment: one replica; its pods carry the add-on label (the bootstrap watches them
- * to fail fast) and turn a crash's last log lines into the termination message.
- */
+/** An add-on's Deployment: one replica (addonObjects marks its pods). */
 function deployment(
   name: string,
   namespace: string,
   labels: Record<string, string>,
-  pod: { containers: object[] } & Record<string, unknown>,
+  pod: Record<string, unknown>,
 ): Obj {
   return {
     apiVersion: "apps/v1",
@@ -50,16 +47,7 @@ function deployment(
     spec: {
       replicas: 1,
       selector: { matchLabels: labels },
-      template: {
-        metadata: { labels: { ...labels, "cncfdemo.io/addon": "true" } },
-        spec: {
-          ...pod,
-          containers: pod.containers.map((c) => ({
-            ...c,
-            terminationMessagePolicy: "FallbackToLogsOnError",
-          })),
-        },
-      },
+      template: { metadata: { labels }, spec: pod },
     },
   } as Obj;
 }
@@ -179,146 +167,14 @@ ${forward}    cache 30
 }
 
 async function metricsServer(ctx: LocalContext): Promise<Obj[]> {
-  const app = { "k8s-app": "metrics-server" };
-  const b64 = async (file: string) =>
-    Buffer.from(await Deno.readFile(pki(ctx, file))).toString("base64");
-  const binding = (name: string, kind: string, roleKind: string, role: string, ns?: string) =>
-    ({
-      apiVersion: "rbac.authorization.k8s.io/v1",
-      kind,
-      metadata: { name, ...(ns ? { namespace: ns } : {}) },
-      roleRef: { apiGroup: "rbac.authorization.k8s.io", kind: roleKind, name: role },
-      subjects: [{ kind: "ServiceAccount", name: "metrics-server", namespace: SYSTEM }],
-    }) as Obj;
-  return [
-    {
-      apiVersion: "v1",
-      kind: "ServiceAccount",
-      metadata: { name: "metrics-server", namespace: SYSTEM },
-    },
-    {
-      apiVersion: "rbac.authorization.k8s.io/v1",
-      kind: "ClusterRole",
-      metadata: {
-        name: "system:aggregated-metrics-reader",
-        labels: {
-          "rbac.authorization.k8s.io/aggregate-to-view": "true",
-          "rbac.authorization.k8s.io/aggregate-to-edit": "true",
-          "rbac.authorization.k8s.io/aggregate-to-admin": "true",
-        },
-      },
-      rules: [{
-        apiGroups: ["metrics.k8s.io"],
-        resources: ["pods", "nodes"],
-        verbs: ["get", "list", "watch"],
-      }],
-    } as Obj,
-    {
-      apiVersion: "rbac.authorization.k8s.io/v1",
-      kind: "ClusterRole",
-      metadata: { name: "system:metrics-server" },
-      rules: [
-        { apiGroups: [""], resources: ["nodes/metrics"], verbs: ["get"] },
-        { apiGroups: [""], resources: ["pods", "nodes"], verbs: ["get", "list", "watch"] },
-      ],
-    } as Obj,
-    binding(
-      "metrics-server-auth-reader",
-      "RoleBinding",
-      "Role",
-      "extension-apiserver-authentication-reader",
-      SYSTEM,
-    ),
-    binding(
-      "metrics-server:system:auth-delegator",
-      "ClusterRoleBinding",
-      "ClusterRole",
-      "system:auth-delegator",
-    ),
-    binding("system:metrics-server", "ClusterRoleBinding", "ClusterRole", "system:metrics-server"),
-    {
-      apiVersion: "v1",
-      kind: "Secret",
-      metadata: { name: "metrics-server-tls", namespace: SYSTEM },
-      type: "kubernetes.io/tls",
-      data: {
-        "tls.crt": await b64("metrics-server.crt"),
-        "tls.key": await b64("metrics-server.key"),
-      },
-    } as Obj,
-    deployment("metrics-server", SYSTEM, app, {
-      serviceAccountName: "metrics-server",
-      priorityClassName: "system-cluster-critical",
-      securityContext: {
-        runAsNonRoot: true,
-        runAsUser: 65534,
-        seccompProfile: { type: "RuntimeDefault" },
-      },
-      containers: [{
-        name: "metrics-server",
-        image: CATALOG["metrics-server"].ref,
-        imagePullPolicy: "IfNotPresent",
-        args: [
-          "--secure-port=10250",
-          "--cert-dir=/tmp",
-          "--tls-cert-file=/certs/tls.crt",
-          "--tls-private-key-file=/certs/tls.key",
-          // The kubelet's serving certificate is signed by the cluster CA: verify it.
-          "--kubelet-certificate-authority=/ca/ca.crt",
-          "--kubelet-preferred-address-types=InternalIP",
-          "--kubelet-use-node-status-port",
-          // Its metrics API is ready after two scrapes: 10 s, the shortest it allows, halves the wait.
-          "--metric-resolution=10s",
-          "--kubelet-request-timeout=5s",
-        ],
-        ports: [{ name: "https", containerPort: 10250, protocol: "TCP" }],
-        resources: { requests: { cpu: "50m", memory: "64Mi" }, limits: { memory: "256Mi" } },
-        readinessProbe: {
-          httpGet: { path: "/readyz", port: "https", scheme: "HTTPS" },
-          periodSeconds: 2,
-          failureThreshold: 3,
-        },
-        livenessProbe: {
-          httpGet: { path: "/livez", port: "https", scheme: "HTTPS" },
-          periodSeconds: 10,
-        },
-        securityContext: restricted,
-        volumeMounts: [
-          { name: "tmp", mountPath: "/tmp" },
-          { name: "certs", mountPath: "/certs", readOnly: true },
-          { name: "ca", mountPath: "/ca", readOnly: true },
-        ],
-      }],
-      volumes: [
-        { name: "tmp", emptyDir: {} },
-        { name: "certs", secret: { secretName: "metrics-server-tls" } },
-        { name: "ca", configMap: { name: "kube-root-ca.crt" } },
-      ],
-    }),
-    {
-      apiVersion: "v1",
-      kind: "Service",
-      metadata: { name: "metrics-server", namespace: SYSTEM, labels: app },
-      spec: {
-        selector: app,
-        ports: [{ name: "https", port: 443, protocol: "TCP", targetPort: "https" }],
-      },
-    } as Obj,
-    {
-      apiVersion: "apiregistration.k8s.io/v1",
-      kind: "APIService",
-      metadata: { name: "v1beta1.metrics.k8s.io", labels: app },
-      spec: {
-        group: "metrics.k8s.io",
-        version: "v1beta1",
-        service: { name: "metrics-server", namespace: SYSTEM, port: 443 },
-        caBundle: await b64("ca.crt"),
-        insecureSkipTLSVerify: false,
-        groupPriorityMinimum: 100,
-        versionPriority: 100,
-      },
-    } as Obj,
-  ];
+  const read = (file: string) => Deno.readTextFile(pki(ctx, file));
+  return metricsServerObjects({
+    image: CATALOG["metrics-server"].ref,
+    tls: { cert: await read("metrics-server.crt"), key: await read("metrics-server.key") },
+    caCert: await read("ca.crt"),
+    // The shortest it allows: its API is ready after two scrapes, and bootstrap waits for that.
+    resolutionSeconds: 10,
+  });
 }
 
 function localPath(ctx: LocalContext): Obj[] {
@@ -483,6 +339,19 @@ export async function addonObjects(ctx: LocalContext, images: ImagesMode): Promi
   for (const o of all) {
     const m = o.metadata as { labels?: Record<string, string> };
     m.labels = { ...m.labels, ...LABELS };
+    const pod = (o as {
+      spec?: {
+        template?: {
+          metadata: { labels?: Record<string, string> };
+          spec: { containers: { terminationMessagePolicy?: string }[] };
+        };
+      };
+    }).spec?.template;
+    if (!pod) continue;
+    // The bootstrap watches these pods to fail fast; a crash's last log lines become its
+    // termination message, which the bootstrap's error shows.
+    pod.metadata.labels = { ...pod.metadata.labels, "cncfdemo.io/addon": "true" };
+    for (const c of pod.spec.containers) c.terminationMessagePolicy = "FallbackToLogsOnError";
   }
   return all;
 }
@@ -575,7 +444,9 @@ export async function waitForAddons(
       })
     ),
     // metrics-server is ready when its API is: the aggregation layer reaches it.
-    ...(which.includes("metrics-server") ? [metricsApiAvailable(ctx)] : []),
+    ...(which.includes("metrics-server")
+      ? [waitForMetricsApi(kube, { timeoutMs: timeLeft(ctx), signal: stop.signal })]
+      : []),
   ]);
   try {
     await Promise.race([ready, ...podWatches]);
@@ -583,28 +454,4 @@ export async function waitForAddons(
     stop.abort();
     await Promise.allSettled([ready, ...podWatches]);
   }
-}
-
-/** Waits until the APIService v1beta1.metrics.k8s.io is Available. */
-function metricsApiAvailable(ctx: LocalContext): Promise<unknown> {
-  return watchUntil<KubernetesObject>(
-    ctx.kube!,
-    {
-      apiVersion: "apiregistration.k8s.io/v1",
-      kind: "APIService",
-      fieldSelector: "metadata.name=v1beta1.metrics.k8s.io",
-    },
-    (as) =>
-      as.length === 1 &&
-      ((as[0] as { status?: { conditions?: { type: string; status: string }[] } }).status
-        ?.conditions ?? []).some((c) => c.type === "Available" && c.status === "True"),
-    {
-      timeoutMs: timeLeft(ctx),
-      describe: (as) =>
-        `The metrics API (APIService v1beta1.metrics.k8s.io) is not available: ${
-          ((as[0] as { status?: { conditions?: { type: string; message?: string }[] } })?.status
-            ?.conditions ?? []).find((c) => c.type === "Available")?.message ?? "no status"
-        }`,
-    },
-  );
 }
