@@ -25,6 +25,7 @@ import { processesMentioning, stopProcesses } from "../lib/procs.ts";
 import { renderStack } from "../lib/stack/render.ts";
 import { resolveValues } from "../lib/stack/values.ts";
 import { pollUntil, withTimeout } from "../lib/wait.ts";
+import { startContainerd } from "./support/containerd.ts";
 
 const RUNTIME: BinaryName[] = ["containerd", "containerd-shim-runc-v2", "ctr", "runc"];
 const bins = await resolveBinaries(RUNTIME, { noBuild: true }).catch(() => undefined);
@@ -70,7 +71,7 @@ Deno.test({
     env.set("BOINC_NCPUS", "1");
     env.set("BOINC_MEMORY_LIMIT_MIB", "512");
 
-    const c = await startContainerd();
+    const c = await startContainerd(bins!, "cncfdemo-boinc-containerd-");
     const child: { p?: Deno.ChildProcess } = {};
     try {
       await importImages(bins!.paths.ctr, c.socket, [archive!]);
@@ -203,94 +204,3 @@ Deno.test({
     assert.deepEqual(await mountsUnder(c.dir), [], "no mount of the test is left");
   },
 });
-
-interface Containerd {
-  dir: string;
-  socket: string;
-  ctr(
-    args: string[],
-    allowFailure?: boolean,
-  ): Promise<{ code: number; stdout: string; stderr: string }>;
-  runOptions: string[];
-  stop(): Promise<void>;
-}
-
-/** A containerd of the test's own: root, state and socket in a temporary directory, no CRI. */
-async function startContainerd(): Promise<Containerd> {
-  const dir = await Deno.makeTempDir({ prefix: "cncfdemo-boinc-containerd-" });
-  const socket = `${dir}/containerd.sock`;
-  await Deno.writeTextFile(
-    `${dir}/config.toml`,
-    `version = 3
-root = "${dir}/root"
-state = "${dir}/state"
-imports = []
-disabled_plugins = [
-  "io.containerd.grpc.v1.cri",
-  "io.containerd.cri.v1.images",
-  "io.containerd.cri.v1.runtime",
-  "io.containerd.podsandbox.controller.v1.podsandbox",
-  "io.containerd.sandbox.controller.v1.shim",
-]
-[grpc]
-  address = "${socket}"
-  tcp_address = ""
-[ttrpc]
-  address = "${socket}.ttrpc"
-[debug]
-  address = ""
-[metrics]
-  address = ""
-`,
-  );
-  const dirOf = (p: string) => p.slice(0, p.lastIndexOf("/"));
-  const child = new Deno.Command(bins!.paths.containerd, {
-    args: ["--config", `${dir}/config.toml`],
-    env: {
-      PATH: [
-        dirOf(bins!.paths["containerd-shim-runc-v2"]),
-        dirOf(bins!.paths.runc),
-        "/usr/sbin:/usr/bin:/sbin:/bin",
-      ]
-        .join(":"),
-    },
-    clearEnv: true,
-    stdin: "null",
-    stdout: "piped",
-    stderr: "piped",
-  }).spawn();
-  const sink = await Deno.open(`${dir}/containerd.log`, { write: true, create: true });
-  const drained = Promise.all([
-    child.stdout.pipeTo(sink.writable, { preventClose: true }).catch(() => {}),
-    child.stderr.pipeTo(sink.writable, { preventClose: true }).catch(() => {}),
-  ]).finally(() => sink.close());
-  const ctr = (args: string[], allowFailure = false) =>
-    run(bins!.paths.ctr, ["--address", socket, "--namespace", "k8s.io", ...args], {
-      allowFailure,
-    });
-  const c: Containerd = {
-    dir,
-    socket,
-    ctr,
-    runOptions: ["--cgroup", "", "--runc-root", `${dir}/runc`, "--fifo-dir", `${dir}/fifo`],
-    async stop() {
-      try {
-        child.kill("SIGTERM");
-      } catch {
-        // already ended
-      }
-      await child.status;
-      await drained;
-    },
-  };
-  try {
-    await pollUntil(async () => (await ctr(["version"], true)).code === 0, {
-      timeoutMs: 20_000,
-      describe: () => `containerd did not answer on ${socket} (log: ${dir}/containerd.log)`,
-    });
-  } catch (err) {
-    await c.stop();
-    throw err;
-  }
-  return c;
-}

@@ -251,7 +251,7 @@ Deno.test({
       assert.equal(again!.status!.containerStatuses![0]!.lastState?.terminated?.exitCode, 137);
     });
 
-    await t.step("a 200m CPU limit holds a busy loop to about a fifth of a core", async () => {
+    await t.step("a 200m CPU limit holds two busy loops to about a fifth of a core", async () => {
       await apply(kube!, {
         apiVersion: "v1",
         kind: "Pod",
@@ -261,7 +261,8 @@ Deno.test({
             name: "busy",
             image: TOOLS,
             imagePullPolicy: "IfNotPresent",
-            command: ["sh", "-c", "while :; do :; done"],
+            // Two busy loops: their demand (two cores) exceeds the limit even on a loaded host.
+            command: ["sh", "-c", "while :; do :; done & while :; do :; done"],
             resources: { limits: { cpu: "200m", memory: "32Mi" } },
           }],
         },
@@ -282,7 +283,7 @@ Deno.test({
       await new Promise((r) => setTimeout(r, 3_000));
       const share = (await usage() - u0) / 1e6 / (performance.now() - t0);
       assert.ok(
-        share > 0.15 && share < 0.25,
+        share > 0.12 && share < 0.25,
         `the busy loop used ${(share * 100).toFixed(1)}% of a core`,
       );
       const stat = await Deno.readTextFile(`${cpu}/cpu.stat`);
