@@ -370,7 +370,12 @@ Deno.test({
           ),
         );
         type Hpa = KubernetesObject & {
-          status?: { desiredReplicas?: number; currentReplicas?: number };
+          status?: {
+            desiredReplicas?: number;
+            currentReplicas?: number;
+            conditions?: { type: string; status: string }[];
+            currentMetrics?: { resource?: { current?: { averageUtilization?: number } } }[];
+          };
         };
         const hpa = {
           apiVersion: "autoscaling/v2",
@@ -388,6 +393,14 @@ Deno.test({
           },
         );
         assert.ok(up!.status!.desiredReplicas! >= 2);
+        // Metrics arrive: the autoscaler reports ScalingActive and a current CPU figure.
+        assert.ok(
+          up!.status!.conditions?.some((c) => c.type === "ScalingActive" && c.status === "True"),
+          JSON.stringify(up!.status),
+        );
+        assert.ok(
+          (up!.status!.currentMetrics?.[0]?.resource?.current?.averageUtilization ?? 0) > 0,
+        );
         await kube!.rest.delete(
           { apiVersion: "batch/v1", kind: "Job", metadata: { name: "load", namespace: NS } },
           { propagationPolicy: "Foreground" },

@@ -1,21 +1,46 @@
 /**
- * The stack on a real node (bootstrap:local, images built here): the monitoring track and the
- * bench target roll out and run; `deno task bench` runs in the cluster end to end for the first
- * time (an Indexed Job of 2 wrk pods against the bench target, results pushed to the in-cluster
- * Pushgateway and read back, merged, written as JSON and HTML); an image the node cannot have is
- * named in one line long before the rollout's deadline.
+ * The stack on a real node (bootstrap:local, images built here): the monitoring track, BOINC and
+ * the bench target roll out and run; Prometheus scrapes every target (the API server and the
+ * kubelets over TLS verified with the cluster CA) and the cluster dashboard's queries return data;
+ * `deno task bench` runs in the cluster end to end (an Indexed Job of 2 wrk pods against the bench
+ * target, results pushed to the in-cluster Pushgateway, kept until Prometheus scraped them, merged,
+ * written as JSON and HTML); BOINC runs as the container's main process and stops within its grace
+ * period; an image the node cannot have is named in one line long before the rollout's deadline.
  */
 import assert from "node:assert/strict";
+import type { V1Pod } from "@kubernetes/client-node";
+import { resolveBinaries } from "../lib/binaries.ts";
 import { CATALOG } from "../lib/images/catalog.ts";
+import type { Kube } from "../lib/kube/client.ts";
+import { watchUntil } from "../lib/kube/watch.ts";
+import { run } from "../lib/process.ts";
+import { pollUntil } from "../lib/wait.ts";
 import { canRunLocal, withLocalCluster } from "./support/local_cluster.ts";
+
+/** A Prometheus API call through the API server's service proxy. */
+async function prometheus<T>(kube: Kube, path: string): Promise<T> {
+  const body = await kube.rest.request<{ status: string; data: T }>(
+    "GET",
+    `/api/v1/namespaces/monitoring/services/prometheus:9090/proxy/api/v1/${path}`,
+  );
+  return body.data;
+}
+
+const query = (kube: Kube, expr: string) =>
+  prometheus<{ result: unknown[] }>(kube, `query?query=${encodeURIComponent(expr)}`);
+
+const DASHBOARD = new URL(
+  "../templates/grafana/configmaps/grafana-dashboards/cluster.json",
+  import.meta.url,
+);
 
 /** What an offline node can run: MongoDB, Countly and Grafana cannot be had here. */
 const OFFLINE = [
   "mongo.enabled=false",
   "countly.enabled=false",
   "benchTarget.enabled=true",
-  // BOINC fills idle CPU; here it would only delay the second generator until it is preempted.
-  "boinc.enabled=false",
+  // One BOINC worker: two would leave no room for both generators until one is preempted.
+  "boinc.replicas=1",
 ]
   .flatMap((s) => ["--set", s]);
 
@@ -36,7 +61,9 @@ Deno.test({
       const expected: [string, string][] = [
         ["monitoring", "prometheus"],
         ["monitoring", "pushgateway"],
+        ["monitoring", "node-exporter"],
         ["cncfdemo", "bench-target"],
+        ["cncfdemo", "boinc"],
       ];
       for (const [ns, label] of expected) {
         const { items } = await kube.core.listNamespacedPod({
@@ -52,6 +79,43 @@ Deno.test({
         }
       }
     });
+
+    await t.step(
+      "Prometheus scrapes every target over verified TLS; the cluster dashboard has data",
+      async () => {
+        type Target = { labels: { job: string }; health: string; lastError: string };
+        const jobs = ["apiserver", "kubelet", "kubelet-cadvisor", "node-exporter", "pushgateway"];
+        let seen: Target[] = [];
+        await pollUntil(async () => {
+          seen = (await prometheus<{ activeTargets: Target[] }>(kube, "targets?state=active"))
+            .activeTargets;
+          return jobs.every((j) => seen.some((t) => t.labels.job === j && t.health === "up"));
+        }, {
+          timeoutMs: 120_000,
+          maxIntervalMs: 3_000,
+          describe: () =>
+            `targets not up: ${
+              seen.filter((t) => t.health !== "up").map((t) => `${t.labels.job}: ${t.lastError}`)
+                .join("; ") || "none reported"
+            }`,
+        });
+        const dashboard = JSON.parse(await Deno.readTextFile(DASHBOARD)) as {
+          panels: { targets?: { expr: string }[] }[];
+        };
+        const exprs = dashboard.panels.flatMap((p) => p.targets ?? []).map((t) => t.expr);
+        assert.ok(exprs.length >= 10, `${exprs.length} queries`);
+        let empty: string[] = [];
+        await pollUntil(async () => {
+          empty = [];
+          for (const e of exprs) if ((await query(kube, e)).result.length === 0) empty.push(e);
+          return empty.length === 0;
+        }, {
+          timeoutMs: 120_000,
+          maxIntervalMs: 5_000,
+          describe: () => `queries with no data: ${empty.join(" | ")}`,
+        });
+      },
+    );
 
     await t.step("bench in the cluster: 2 wrk pods, pushed, merged, JSON and HTML", async () => {
       const results = `${sb.dir}/results`;
@@ -90,7 +154,56 @@ Deno.test({
       // The Job and its Pushgateway groups are gone.
       const jobs = await kube.batch.listNamespacedJob({ namespace: "cncfdemo" });
       assert.deepEqual(jobs.items.filter((j) => j.metadata?.name?.startsWith("wrk-")), []);
+      // Prometheus scraped the run before its Pushgateway groups went: still visible there.
+      assert.match(r.stderr, /scraped by Prometheus after \d+\.\ds/);
+      const series = await query(
+        kube,
+        `max_over_time(wrk_requests_total{run_id="${result.id}"}[15m])`,
+      );
+      assert.equal(series.result.length, 2, JSON.stringify(series.result));
     });
+
+    await t.step(
+      "BOINC is the container's main process and stops within its grace period",
+      async () => {
+        const { paths } = await resolveBinaries(["kubectl"], { noBuild: true });
+        const cmdline = await run(paths.kubectl, [
+          "--kubeconfig",
+          sb.kubeconfig,
+          "-n",
+          "cncfdemo",
+          "exec",
+          "deploy/boinc",
+          "--",
+          "cat",
+          "/proc/1/cmdline",
+        ]);
+        assert.match(cmdline.stdout.replaceAll("\0", " "), /^boinc --dir \/var\/lib\/boinc/);
+        const { items } = await kube.core.listNamespacedPod({
+          namespace: "cncfdemo",
+          labelSelector: "app.kubernetes.io/component=boinc",
+        });
+        const pod = items[0]!;
+        assert.equal(pod.status?.containerStatuses?.[0]?.restartCount, 0);
+        const grace = pod.spec?.terminationGracePeriodSeconds ?? 30;
+        await kube.core.deleteNamespacedPod({ name: pod.metadata!.name!, namespace: "cncfdemo" });
+        // Gone well before the kubelet would have to kill it at the end of the grace period.
+        await watchUntil<V1Pod>(
+          kube,
+          {
+            apiVersion: "v1",
+            kind: "Pod",
+            namespace: "cncfdemo",
+            fieldSelector: `metadata.name=${pod.metadata!.name}`,
+          },
+          (ps) => ps.length === 0,
+          {
+            timeoutMs: grace * 1_000 - 5_000,
+            describe: () => `BOINC did not stop within ${grace - 5} s of SIGTERM`,
+          },
+        );
+      },
+    );
 
     await t.step(
       "an image the node cannot have is named in one line, long before the deadline",

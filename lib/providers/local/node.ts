@@ -79,6 +79,9 @@ export function kubeletArgs(ctx: LocalContext, configPath: string, kubeconfig: s
     `--cert-dir=${ctx.layout.kubeletRoot}/pki`,
     `--hostname-override=${ctx.layout.nodeName}`,
     `--node-ip=${ctx.net.nodeIp}`,
+    // cAdvisor (inside the kubelet) asks containerd for each container's pod and name; without
+    // this it looks for the default socket and container metrics lose their labels.
+    `--containerd=${ctx.layout.containerdSocket}`,
     `--node-labels=cncfdemo.io/provider=local,cncfdemo.io/cluster=${ctx.layout.name}`,
   ];
 }
