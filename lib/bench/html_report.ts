@@ -83,6 +83,29 @@ const kv = (rows: [string, string][]) =>
     rows.map(([k, v]) => `<tr><th>${esc(k)}</th><td>${v}</td></tr>`).join("")
   }</tbody></table>`;
 
+/**
+ * Browser code both HTML reports (bench, report) embed for latency spectra: the percentile axis
+ * (x = 1/(1-q), log-scaled, a tick per decade: 0%, 90%, 99%, 99.9%…) and its tooltip title.
+ */
+export const PERCENTILE_AXIS_JS = `
+function cncfdemoPct(x) {
+  var q = 100 * (1 - 1 / x);
+  return (q === 0 ? "0" : q.toFixed(Math.max(0, Math.ceil(Math.log10(x)) - 2))) + "%";
+}
+function cncfdemoPercentileAxis() {
+  return { type: "logarithmic", min: 1, title: { display: true, text: "percentile" },
+    afterBuildTicks: function (axis) {
+      var ticks = [];
+      for (var v = 1; v <= axis.max * 1.0001; v *= 10) ticks.push({ value: v });
+      axis.ticks = ticks;
+    },
+    ticks: { callback: function (v) { return cncfdemoPct(v); } } };
+}
+function cncfdemoPercentileTitle(items) {
+  return items.length ? "p" + cncfdemoPct(items[0].parsed.x) : "";
+}
+`;
+
 /** Renders the report; `earlier` are the other runs of the results directory (any order). */
 export async function renderHtmlReport(
   r: BenchResult,
@@ -288,6 +311,7 @@ ${
 ${comparison}
 <script type="application/json" id="bench-data">${json}</script>
 <script>${lib}</script>
+<script>${PERCENTILE_AXIS_JS}</script>
 <script>
 (function () {
   try {
@@ -295,10 +319,6 @@ ${comparison}
     var palette = ["#1f6feb", "#d97706", "#16a34a", "#9333ea", "#dc2626", "#0891b2", "#65a30d", "#db2777"];
     Chart.defaults.animation = false;
     Chart.defaults.font.family = "system-ui, sans-serif";
-    var pct = function (x) {
-      var q = 100 * (1 - 1 / x);
-      return (q === 0 ? "0" : q.toFixed(Math.max(0, Math.ceil(Math.log10(x)) - 2))) + "%";
-    };
     new Chart(document.getElementById("spectrum"), {
       type: "line",
       data: { datasets: data.spectra.map(function (s, i) {
@@ -313,17 +333,11 @@ ${comparison}
         maintainAspectRatio: false, parsing: false,
         interaction: { mode: "nearest", intersect: false },
         scales: {
-          x: { type: "logarithmic", min: 1, title: { display: true, text: "percentile" },
-            afterBuildTicks: function (axis) {
-              var ticks = [];
-              for (var v = 1; v <= axis.max * 1.0001; v *= 10) ticks.push({ value: v });
-              axis.ticks = ticks;
-            },
-            ticks: { callback: function (v) { return pct(v); } } },
+          x: cncfdemoPercentileAxis(),
           y: { beginAtZero: true, title: { display: true, text: "latency (ms)" } },
         },
         plugins: { tooltip: { callbacks: {
-          title: function (items) { return items.length ? "p" + pct(items[0].parsed.x) : ""; },
+          title: cncfdemoPercentileTitle,
           label: function (c) { return c.dataset.label + ": " + c.parsed.y.toFixed(3) + " ms"; },
         } } },
       },

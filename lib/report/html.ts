@@ -5,7 +5,7 @@
  * since each command started, the first good request as its own bar) and the models' latency
  * spectra (percentile on a log-scaled tail axis, as the bench report draws them).
  */
-import { chartJs } from "../bench/html_report.ts";
+import { chartJs, PERCENTILE_AXIS_JS } from "../bench/html_report.ts";
 import type { Report } from "./analyze.ts";
 import { type Block, reportBlocks, type Table } from "./view.ts";
 
@@ -104,6 +104,7 @@ td.hit { color: #15803d; } td.miss { color: #b91c1c; }
 ${reportBlocks(r).map((b) => block(b, r)).join("\n")}
 <script type="application/json" id="report-data">${json}</script>
 <script>${lib}</script>
+<script>${PERCENTILE_AXIS_JS}</script>
 <script>
 (function () {
   try {
@@ -141,10 +142,6 @@ ${reportBlocks(r).map((b) => block(b, r)).join("\n")}
     }
     var spectra = document.getElementById("spectra");
     if (spectra) {
-      var pct = function (x) {
-        var q = 100 * (1 - 1 / x);
-        return (q === 0 ? "0" : q.toFixed(Math.max(0, Math.ceil(Math.log10(x)) - 2))) + "%";
-      };
       var dash = [[], [6, 4], [2, 3], [10, 3, 2, 3]];
       var seen = {};
       new Chart(spectra, {
@@ -161,17 +158,11 @@ ${reportBlocks(r).map((b) => block(b, r)).join("\n")}
           maintainAspectRatio: false, parsing: false,
           interaction: { mode: "nearest", intersect: false },
           scales: {
-            x: { type: "logarithmic", min: 1, title: { display: true, text: "percentile" },
-              afterBuildTicks: function (axis) {
-                var ticks = [];
-                for (var v = 1; v <= axis.max * 1.0001; v *= 10) ticks.push({ value: v });
-                axis.ticks = ticks;
-              },
-              ticks: { callback: function (v) { return pct(v); } } },
+            x: cncfdemoPercentileAxis(),
             y: { type: "logarithmic", title: { display: true, text: "latency (ms, log)" } },
           },
           plugins: { tooltip: { callbacks: {
-            title: function (items) { return items.length ? "p" + pct(items[0].parsed.x) : ""; },
+            title: cncfdemoPercentileTitle,
             label: function (c) { return c.dataset.label + ": " + c.parsed.y.toFixed(3) + " ms"; },
           } } },
         },
