@@ -13,7 +13,8 @@ import { costPerMillion, localCostPerHour, shippedPrices } from "../lib/report/p
 import type { BootstrapRecord, RolloutRecord } from "../lib/report/schema.ts";
 import { sandbox } from "./support/env.ts";
 import { canRunLocal, withLocalCluster } from "./support/local_cluster.ts";
-import { awsRecords, openInChromium } from "./support/report.ts";
+import { openInChromium } from "./support/chromium.ts";
+import { awsRecords } from "./support/report.ts";
 
 /** What an offline node can run, switched the same way on both models (like rollouts). */
 const SHAPE = [

@@ -11,7 +11,8 @@ import type { Report } from "../lib/report/analyze.ts";
 import { costPerMillion, localCostPerHour, shippedPrices } from "../lib/report/prices.ts";
 import type { BootstrapRecord, RolloutRecord } from "../lib/report/schema.ts";
 import { sandbox } from "./support/env.ts";
-import { awsRecords, openInChromium } from "./support/report.ts";
+import { openInChromium } from "./support/chromium.ts";
+import { awsRecords } from "./support/report.ts";
 import { startNginx } from "./support/servers.ts";
 
 async function recordsIn(dir: string): Promise<(BootstrapRecord | RolloutRecord)[]> {
