@@ -302,27 +302,15 @@ Deno.test({
     const sb = await sandbox();
     try {
       // uid 65534 in a user namespace; an empty --out: tools must be built.
-      const out = await new Deno.Command("unshare", {
-        args: [
-          "--user",
-          "--map-user=65534",
-          "--map-group=65534",
-          Deno.execPath(),
-          "run",
-          "-A",
-          new URL("../tasks/bake.ts", import.meta.url).pathname,
-          "--target",
-          "images",
-          "--only",
-          "tools",
-          "--out",
-          `${sb.dir}/archives`,
-        ],
-        env: sb.env,
-        stdout: "piped",
-        stderr: "piped",
-      }).output();
-      const stderr = new TextDecoder().decode(out.stderr).trim();
+      const out = await sb.taskAsNobody("bake.ts", [
+        "--target",
+        "images",
+        "--only",
+        "tools",
+        "--out",
+        `${sb.dir}/archives`,
+      ]);
+      const stderr = out.stderr.trim();
       assert.equal(out.code, 1, stderr);
       assert.equal(
         stderr.split("\n").at(-1),

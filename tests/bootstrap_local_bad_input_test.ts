@@ -29,23 +29,8 @@ Deno.test({
   };
   try {
     await t.step("not root", async () => {
-      // A user namespace in which this process is uid 65534 (nobody).
-      const out = await new Deno.Command("unshare", {
-        args: [
-          "--user",
-          "--map-user=65534",
-          "--map-group=65534",
-          Deno.execPath(),
-          "run",
-          "-A",
-          `${ROOT}tasks/bootstrap_local.ts`,
-          ...base,
-        ],
-        env: sb.env,
-        stdout: "piped",
-        stderr: "piped",
-      }).output();
-      const stderr = new TextDecoder().decode(out.stderr).trim();
+      const out = await sb.taskAsNobody("bootstrap_local.ts", base);
+      const stderr = out.stderr.trim();
       assert.equal(out.code, 1, stderr);
       assert.equal(
         stderr,

@@ -10,6 +10,11 @@ export interface Sandbox {
   env: Record<string, string>;
   /** Runs `deno run -A tasks/<file>` with args; returns exit code and output. */
   task(file: string, args: string[], extraEnv?: Record<string, string>): Promise<TaskResult>;
+  /**
+   * The same as a user that is not root: uid 65534 (nobody) in a user namespace of its own (the
+   * files stay readable: it maps to the caller outside). Needs root, or unprivileged namespaces.
+   */
+  taskAsNobody(file: string, args: string[]): Promise<TaskResult>;
   cleanup(): Promise<void>;
 }
 
@@ -24,6 +29,22 @@ const ROOT = new URL("../../", import.meta.url).pathname;
 export interface SandboxOptions {
   /** Extra environment for every task run (e.g. AWS_ENDPOINT_URL of a test moto_server). */
   env?: Record<string, string>;
+}
+
+async function runTask(
+  program: string,
+  args: string[],
+  env: Record<string, string>,
+): Promise<TaskResult> {
+  const out = await new Deno.Command(program, {
+    args,
+    env,
+    cwd: ROOT,
+    stdout: "piped",
+    stderr: "piped",
+  }).output();
+  const dec = new TextDecoder();
+  return { code: out.code, stdout: dec.decode(out.stdout), stderr: dec.decode(out.stderr) };
 }
 
 /** A fresh sandbox; call `cleanup()` when done. */
@@ -44,16 +65,23 @@ export async function sandbox(options: SandboxOptions = {}): Promise<Sandbox> {
     dir,
     kubeconfig,
     env,
-    async task(file, args, extraEnv = {}) {
-      const out = await new Deno.Command(Deno.execPath(), {
-        args: ["run", "-A", `${ROOT}tasks/${file}`, ...args],
-        env: { ...env, ...extraEnv },
-        cwd: ROOT,
-        stdout: "piped",
-        stderr: "piped",
-      }).output();
-      const dec = new TextDecoder();
-      return { code: out.code, stdout: dec.decode(out.stdout), stderr: dec.decode(out.stderr) };
+    task(file, args, extraEnv = {}) {
+      return runTask(Deno.execPath(), ["run", "-A", `${ROOT}tasks/${file}`, ...args], {
+        ...env,
+        ...extraEnv,
+      });
+    },
+    taskAsNobody(file, args) {
+      return runTask("unshare", [
+        "--user",
+        "--map-user=65534",
+        "--map-group=65534",
+        Deno.execPath(),
+        "run",
+        "-A",
+        `${ROOT}tasks/${file}`,
+        ...args,
+      ], env);
     },
     async cleanup() {
       await Deno.remove(dir, { recursive: true }).catch(() => {});
