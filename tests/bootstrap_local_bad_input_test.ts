@@ -5,7 +5,7 @@
  */
 import assert from "node:assert/strict";
 import { run } from "../lib/process.ts";
-import { canRunLocal } from "./support/local_cluster.ts";
+import { canRunLocal, holdRealNode } from "./support/local_cluster.ts";
 import { hostSnapshot } from "./support/host_snapshot.ts";
 import { sandbox } from "./support/env.ts";
 
@@ -15,6 +15,7 @@ Deno.test({
   name: "bootstrap:local refuses bad input and an unfit host in one line, leaving nothing behind",
   ignore: !canRunLocal,
 }, async (t) => {
+  using _node = await holdRealNode();
   const sb = await sandbox();
   const name = `lb${crypto.randomUUID().slice(0, 6)}`;
   const stateDir = `${sb.env.CNCFDEMO_STATE_DIR}/local/${name}`;
@@ -111,6 +112,7 @@ Deno.test({
   name: "a bootstrap:local killed half-way is cleaned up by teardown",
   ignore: !canRunLocal,
 }, async () => {
+  using _node = await holdRealNode();
   const sb = await sandbox();
   const name = `lk${crypto.randomUUID().slice(0, 6)}`;
   const stateDir = `${sb.env.CNCFDEMO_STATE_DIR}/local/${name}`;

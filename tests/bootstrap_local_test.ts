@@ -17,7 +17,7 @@ import { guardDrops } from "../lib/providers/local/network.ts";
 import { pollUntil } from "../lib/wait.ts";
 import { hostSnapshot } from "./support/host_snapshot.ts";
 import { sandbox } from "./support/env.ts";
-import { bootstrapLocal, canRunLocal } from "./support/local_cluster.ts";
+import { bootstrapLocal, canRunLocal, holdRealNode } from "./support/local_cluster.ts";
 
 const ignore = !canRunLocal;
 const NS = "default";
@@ -150,6 +150,7 @@ Deno.test({
   sanitizeResources: false,
   sanitizeOps: false,
 }, async (t) => {
+  using _node = await holdRealNode();
   const sb = await sandbox();
   const name = `lt${crypto.randomUUID().slice(0, 6)}`;
   const stateDir = `${sb.env.CNCFDEMO_STATE_DIR}/local/${name}`;

@@ -5,7 +5,7 @@
  * Needs Linux and root (CI runs as root); skipped otherwise.
  */
 import assert from "node:assert/strict";
-import { canRunLocal } from "./support/local_cluster.ts";
+import { canRunLocal, holdRealNode } from "./support/local_cluster.ts";
 import { hostSnapshot } from "./support/host_snapshot.ts";
 import { sandbox } from "./support/env.ts";
 
@@ -13,6 +13,7 @@ Deno.test({
   name: "demo --provider local: real node, offline components off with reasons, in-cluster bench",
   ignore: !canRunLocal,
 }, async () => {
+  using _node = await holdRealNode();
   const sb = await sandbox();
   const name = `ld${crypto.randomUUID().slice(0, 6)}`;
   const stateDir = `${sb.env.CNCFDEMO_STATE_DIR}/local/${name}`;

@@ -17,6 +17,17 @@ export interface LocalCluster {
 /** Linux and root: what a real node needs (CI runs as root). */
 export const canRunLocal = Deno.build.os === "linux" && Deno.uid() === 0;
 
+/**
+ * Holds the machine's one real node for a test: an exclusive lock on a file every real-node test
+ * takes first, so test runs from several checkouts queue instead of refusing each other. Released
+ * when the returned file is disposed (`using node = await holdRealNode()`) or the process ends.
+ */
+export async function holdRealNode(): Promise<Deno.FsFile> {
+  const file = await Deno.open("/tmp/cncfdemo-real-node-tests.lock", { create: true, write: true });
+  await file.lock(true);
+  return file;
+}
+
 /** Runs `bootstrap:local --images offline` in the sandbox (a generous deadline for cold caches). */
 export async function bootstrapLocal(
   sb: Sandbox,
@@ -39,6 +50,7 @@ export async function withLocalCluster(
   args: string[],
   fn: (c: LocalCluster) => Promise<void>,
 ): Promise<void> {
+  using _node = await holdRealNode();
   const sb = await sandbox();
   const name = `lc${crypto.randomUUID().slice(0, 6)}`;
   const stateDir = `${sb.env.CNCFDEMO_STATE_DIR}/local/${name}`;
