@@ -4,8 +4,9 @@
  * kubelets over TLS verified with the cluster CA) and the cluster dashboard's queries return data;
  * `deno task bench` runs in the cluster end to end (an Indexed Job of 2 wrk pods against the bench
  * target, results pushed to the in-cluster Pushgateway, kept until Prometheus scraped them, merged,
- * written as JSON and HTML); BOINC runs as the container's main process and stops within its grace
- * period; an image the node cannot have is named in one line long before the rollout's deadline.
+ * written as JSON and HTML); BOINC runs as the container's main process for 2 minutes without a
+ * restart, stops within its grace period, and is preempted by the scheduler when the foreground
+ * scales up (and runs again when it scales back); an image the node cannot have is named in one line long before the rollout's deadline.
  */
 import assert from "node:assert/strict";
 import type { V1Pod } from "@kubernetes/client-node";
@@ -14,6 +15,7 @@ import { CATALOG } from "../lib/images/catalog.ts";
 import type { Kube } from "../lib/kube/client.ts";
 import { watchUntil } from "../lib/kube/watch.ts";
 import { run } from "../lib/process.ts";
+import { parseQuantity } from "../lib/quantity.ts";
 import { pollUntil } from "../lib/wait.ts";
 import { canRunLocal, withLocalCluster } from "./support/local_cluster.ts";
 
@@ -184,7 +186,24 @@ Deno.test({
           labelSelector: "app.kubernetes.io/component=boinc",
         });
         const pod = items[0]!;
-        assert.equal(pod.status?.containerStatuses?.[0]?.restartCount, 0);
+        // Two minutes of uptime with no restart (a client that exits is restarted as a new host).
+        const running = pod.status?.containerStatuses?.[0]?.state?.running?.startedAt;
+        assert.ok(running, `BOINC's container is not running: ${JSON.stringify(pod.status)}`);
+        const since = new Date(running).getTime();
+        let restarts = 0;
+        await pollUntil(async () => {
+          const now = await kube.core.readNamespacedPod({
+            name: pod.metadata!.name!,
+            namespace: "cncfdemo",
+          });
+          restarts = now.status?.containerStatuses?.[0]?.restartCount ?? 0;
+          assert.equal(restarts, 0, "BOINC restarted");
+          return Date.now() - since >= 120_000;
+        }, {
+          timeoutMs: 150_000,
+          maxIntervalMs: 5_000,
+          describe: () => `BOINC has not run 2 minutes (${restarts} restarts)`,
+        });
         const grace = pod.spec?.terminationGracePeriodSeconds ?? 30;
         await kube.core.deleteNamespacedPod({ name: pod.metadata!.name!, namespace: "cncfdemo" });
         // Gone well before the kubelet would have to kill it at the end of the grace period.
@@ -200,6 +219,90 @@ Deno.test({
           {
             timeoutMs: grace * 1_000 - 5_000,
             describe: () => `BOINC did not stop within ${grace - 5} s of SIGTERM`,
+          },
+        );
+      },
+    );
+
+    await t.step(
+      "BOINC yields: scaling the foreground up makes the scheduler preempt it",
+      async () => {
+        const BOINC = "app.kubernetes.io/component=boinc";
+        const runningPod = (p: V1Pod) =>
+          p.status?.phase === "Running" && !p.metadata?.deletionTimestamp;
+        // The replacement of the pod stopped above runs.
+        const [boinc] = (await watchUntil<V1Pod>(
+          kube,
+          { apiVersion: "v1", kind: "Pod", namespace: "cncfdemo", labelSelector: BOINC },
+          (ps) => ps.filter(runningPod).length === 1,
+          {
+            timeoutMs: 60_000,
+            describe: (ps) => `BOINC pods: ${ps.map((p) => p.status?.phase).join(", ")}`,
+          },
+        )).filter(runningPod);
+        // One more bench-target pod (100m each) than the idle CPU holds; all fit once BOINC yields.
+        const cpu = (p: V1Pod) =>
+          (p.spec?.containers ?? []).reduce(
+            (n, c) => n + (parseQuantity(String(c.resources?.requests?.cpu ?? "0")) ?? 0),
+            0,
+          );
+        const pods = (await kube.core.listPodForAllNamespaces()).items.filter((p) =>
+          p.spec?.nodeName && !["Succeeded", "Failed"].includes(p.status?.phase ?? "")
+        );
+        const [node] = (await kube.core.listNode()).items;
+        const free = parseQuantity(String(node!.status?.allocatable?.cpu))! -
+          pods.reduce((n, p) => n + cpu(p), 0);
+        const extra = Math.floor(free * 10 + 1e-6) + 1;
+        assert.ok(extra * 0.1 <= free + cpu(boinc!), `free ${free} CPU, BOINC ${cpu(boinc!)}`);
+        const want = 1 + extra;
+        const scaled = await sb.task("rollout.ts", [
+          ...OFFLINE,
+          "--set",
+          "grafana.enabled=false",
+          "--set",
+          `benchTarget.replicas=${want}`,
+          "--timeout",
+          "3m",
+        ]);
+        assert.equal(scaled.code, 0, scaled.stderr);
+        const targets = await kube.core.listNamespacedPod({
+          namespace: "cncfdemo",
+          labelSelector: "app.kubernetes.io/name=bench-target",
+        });
+        assert.equal(targets.items.filter(runningPod).length, want, "every foreground pod runs");
+        // The scheduler preempted the BOINC pod (its event says so), and its replacement waits.
+        const events = await kube.core.listNamespacedEvent({
+          namespace: "cncfdemo",
+          fieldSelector: `involvedObject.name=${boinc!.metadata!.name},reason=Preempted`,
+        });
+        assert.equal(events.items.length, 1, "BOINC was preempted");
+        await watchUntil<V1Pod>(
+          kube,
+          { apiVersion: "v1", kind: "Pod", namespace: "cncfdemo", labelSelector: BOINC },
+          (ps) =>
+            ps.length === 1 && ps[0]!.status?.phase === "Pending" &&
+            (ps[0]!.status?.conditions ?? []).some((c) => c.reason === "Unschedulable"),
+          {
+            timeoutMs: 60_000,
+            describe: (ps) => `BOINC pods: ${ps.map((p) => p.status?.phase).join(", ")}`,
+          },
+        );
+        // The foreground scales back down: the background work resumes.
+        const back = await sb.task("rollout.ts", [
+          ...OFFLINE,
+          "--set",
+          "grafana.enabled=false",
+          "--timeout",
+          "3m",
+        ]);
+        assert.equal(back.code, 0, back.stderr);
+        await watchUntil<V1Pod>(
+          kube,
+          { apiVersion: "v1", kind: "Pod", namespace: "cncfdemo", labelSelector: BOINC },
+          (ps) => ps.filter(runningPod).length === 1,
+          {
+            timeoutMs: 90_000,
+            describe: (ps) => `BOINC pods: ${ps.map((p) => p.status?.phase).join(", ")}`,
           },
         );
       },

@@ -15,6 +15,7 @@ import { imagePullProblems, shortenKubeletMessage } from "../kube/readiness.ts";
 import { watchUntil } from "../kube/watch.ts";
 import { log } from "../log.ts";
 import { formatCpu } from "../quantity.ts";
+import { pollUntil } from "../wait.ts";
 import { generatorNames } from "./local_runner.ts";
 import { awaitScrape, type PrometheusApi, type ScrapeOutcome } from "./prometheus_api.ts";
 import { pushedDifference } from "./prometheus_text.ts";
@@ -205,6 +206,9 @@ function generatorOf(pod: V1Pod): string | undefined {
   return index === undefined ? undefined : `g${index}`;
 }
 
+/** How long a succeeded generator's log may take to hold its whole result line. */
+const LOG_SETTLE_MS = 10_000;
+
 /** Each generator's result, read from the log of its succeeded pod. */
 async function resultsFromLogs(
   kube: Kube,
@@ -221,10 +225,27 @@ async function resultsFromLogs(
       throw new CncfdemoError(`Job ${namespace}/${job} has no succeeded pod for generator ${g}`);
     }
     const name = pod.metadata!.name!;
-    const log = String(
-      await kube.core.readNamespacedPodLog({ name, namespace, container: "wrk" }),
-    );
-    const result = resultFromLog(log, `generator ${g} (pod ${namespace}/${name})`);
+    const origin = `generator ${g} (pod ${namespace}/${name})`;
+    // The runtime may still be copying the end of a long last line to the log when the pod is
+    // reported Succeeded (seen on a real node: a result cut at 32 KiB): read until it is whole.
+    let why: unknown;
+    const result = await pollUntil(async () => {
+      const text = String(
+        await kube.core.readNamespacedPodLog({ name, namespace, container: "wrk" }),
+      );
+      try {
+        return resultFromLog(text, origin);
+      } catch (e) {
+        why = e;
+        return undefined;
+      }
+    }, {
+      timeoutMs: LOG_SETTLE_MS,
+      intervalMs: 200,
+      describe: () => errorMessage(why),
+    }).catch((e) => {
+      throw e instanceof TimeoutError && why instanceof CncfdemoError ? why : e;
+    });
     if (result.generator !== g) {
       throw new CncfdemoError(
         `Pod ${namespace}/${name} printed the result of generator ${result.generator}, not ${g}`,
