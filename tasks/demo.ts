@@ -36,11 +36,11 @@ import {
 import { fitToNodes } from "../lib/stack/fit_to_nodes.ts";
 import { checkTemplates, hasDefaultStorageClass } from "../lib/stack/plan.ts";
 import { emptyReport } from "../lib/stack/rollout.ts";
+import { reportLine, rolloutPlan } from "../lib/stack/rollout_plan.ts";
 import { isEnabled } from "../lib/stack/switches.ts";
 import { applySet, resolveValues, type Values } from "../lib/stack/values.ts";
 import { valuesFlags } from "../lib/stack/values_flags.ts";
 import { runSteps, sequence, type Step, type StepGroup } from "../lib/steps.ts";
-import { reportLine, rolloutPlan } from "./rollout.ts";
 import { firstGoodRequest, probeTarget } from "../lib/report/first_request.ts";
 import {
   defaultResultsDir,
