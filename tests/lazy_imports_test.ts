@@ -66,23 +66,12 @@ async function staticallyLoaded(file: string): Promise<Map<string, string[]>> {
   return seen;
 }
 
-/**
- * Until `regionFlag` comes from a light module, the tasks that take `--region` load the AWS SDK
- * through lib/aws/flags.ts (lib/aws is another change's): their heavy chains may pass only there.
- */
-const THROUGH_AWS_FLAGS =
-  /^tasks\/\w+\.ts → (lib\/providers\/providers\.ts → )?lib\/aws\/flags\.ts → /;
-const TAKE_REGION = ["bake.ts", "bootstrap_aws.ts", "demo.ts", "teardown.ts"];
-
 Deno.test("lazy imports: no task loads a heavy npm package before parsing its flags", async () => {
   const problems: string[] = [];
   for (const file of await tasks()) {
     for (const [spec, chain] of await staticallyLoaded(file)) {
       if (HEAVY.some((h) => spec.includes(`npm:${h}`) || spec.includes(`npm:/${h}`))) {
-        const path = chain.map((s) => s.replace(`file://${ROOT}`, "")).join(" → ");
-        if (!(TAKE_REGION.includes(file) && THROUGH_AWS_FLAGS.test(path))) {
-          problems.push(`${file}: ${path}`);
-        }
+        problems.push(`${file}: ${chain.map((s) => s.replace(`file://${ROOT}`, "")).join(" → ")}`);
       }
     }
   }
