@@ -64,8 +64,6 @@ export interface RunOptions {
   write?: (line: string) => void;
   /** Force spinners on or off (default: on only when stderr is a terminal and CI is unset). */
   interactive?: boolean;
-  /** Minimum time between plain progress lines (default 5 s). */
-  progressEveryMs?: number;
   /** Clock, for tests. */
   now?: () => number;
 }
@@ -109,6 +107,9 @@ function emit(event: StepEvent): void {
   }
 }
 
+/** Minimum time between two plain (not a terminal) progress lines of a step. */
+const PLAIN_PROGRESS_EVERY_MS = 5_000;
+
 /** Groups steps to run concurrently. */
 export function parallel(name: string, steps: readonly (Step | StepGroup)[]): StepGroup {
   return { name, parallel: steps };
@@ -140,7 +141,6 @@ export async function runSteps(
   const write = options.write ?? ((line: string) => log.info(line));
   const interactive = options.interactive ?? isInteractive();
   const now = options.now ?? (() => performance.now());
-  const every = options.progressEveryMs ?? 5_000;
   const records: StepRecord[] = [];
   const started = now();
 
@@ -172,7 +172,7 @@ export async function runSteps(
           bar.message(message);
         } else {
           const t = now();
-          if (message !== lastMessage && t - lastPlain >= every) {
+          if (message !== lastMessage && t - lastPlain >= PLAIN_PROGRESS_EVERY_MS) {
             write(`${indent}  … ${message}`);
             lastPlain = t;
           }
