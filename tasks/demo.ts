@@ -151,7 +151,29 @@ export async function main(args: string[]): Promise<void> {
       `Pass --context (run on an existing cluster) or --provider (bootstrap one), not both: --context ${o.context} --provider ${o.provider}`,
     );
   }
-  // Everything heavy loads once the flags are good: --help and usage errors answer without it.
+  const id: RegisteredProvider | undefined = o.context ? undefined : o.provider ?? "sim";
+  const entry = id === undefined ? undefined : providerEntry(id);
+  let own: Record<string, unknown> = {};
+  if (id === undefined || !entry) {
+    const stray = givenFlags(args, mergeFlagSpecs(PROVIDER_IDS.map(bootstrapFlags)));
+    if (stray.length) {
+      throw new UsageError(
+        `--${stray[0]} sets up a new cluster; --context ${o.context} uses an existing one: drop --${
+          stray[0]
+        }`,
+      );
+    }
+  } else {
+    if (!("flags" in entry.demo)) throw new UsageError(entry.demo.unsupported);
+    refuseForeignFlags(
+      args,
+      id,
+      bootstrapFlags(id),
+      (e) => ("flags" in e.demo ? e.demo.flags : {}),
+    );
+    own = parseFlags(command, { ...bootstrapFlags(id), ...common }, args);
+  }
+  // Everything heavy loads once the input is known good: --help and usage errors answer first.
   const [kubeClient, { assertKubeconfigWritable }, recording, stackValues, plan] = await Promise
     .all([
       import("../lib/kube/client.ts"),
@@ -176,30 +198,10 @@ export async function main(args: string[]): Promise<void> {
   const { applySet, resolveValues } = stackValues;
   const { checkTemplates, hasDefaultStorageClass } = plan;
   const kubeconfig = o.kubeconfig ?? defaultKubeconfigPath();
-  const id: RegisteredProvider | undefined = o.context ? undefined : o.provider ?? "sim";
   const info: Partial<ClusterInfo> = {};
   let bootstrap: (Step | StepGroup)[] = [];
-  let own: Record<string, unknown> = {};
   let existed: boolean | null = null;
-  if (id === undefined) {
-    const stray = givenFlags(args, mergeFlagSpecs(PROVIDER_IDS.map(bootstrapFlags)));
-    if (stray.length) {
-      throw new UsageError(
-        `--${stray[0]} sets up a new cluster; --context ${o.context} uses an existing one: drop --${
-          stray[0]
-        }`,
-      );
-    }
-  } else {
-    const entry = providerEntry(id);
-    if (!("flags" in entry.demo)) throw new UsageError(entry.demo.unsupported);
-    refuseForeignFlags(
-      args,
-      id,
-      bootstrapFlags(id),
-      (e) => ("flags" in e.demo ? e.demo.flags : {}),
-    );
-    own = parseFlags(command, { ...bootstrapFlags(id), ...common }, args);
+  if (entry && "flags" in entry.demo) {
     await assertKubeconfigWritable(kubeconfig);
     await entry.demo.preflight(own, { kubeconfig, timeoutMs: o.timeout });
     existed = await recording.existedBefore(await entry.load(), String(own.name));
