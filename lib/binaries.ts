@@ -99,16 +99,6 @@ export const NODE_BINARIES: readonly BinaryName[] = [
   "loopback",
 ];
 
-/** What the node's images carry, built from Go modules. */
-export const IMAGE_BINARIES: readonly BinaryName[] = [
-  "coredns",
-  "metrics-server",
-  "prometheus",
-  "pushgateway",
-  "node_exporter",
-  "local-path-provisioner",
-];
-
 interface GoBuild {
   /** The module that holds the main packages, and its version. */
   module: string;

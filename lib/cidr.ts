@@ -69,13 +69,6 @@ export function cidrsOverlap(a: Cidr, b: Cidr): boolean {
   return a0 <= b1 && b0 <= a1;
 }
 
-/** Whether `address` lies in the block. */
-export function cidrContains(c: Cidr, address: string): boolean {
-  const [lo, hi] = range(c);
-  const n = toNumber(address);
-  return n >= lo && n <= hi;
-}
-
 /** The n-th address of the block (1 = the first host); throws when the block is too small. */
 export function nthAddress(c: Cidr, n: number): string {
   const [lo, hi] = range(c);

@@ -1,6 +1,7 @@
 /**
- * Finding and stopping local processes that belong to a simulated cluster: those whose command
- * line mentions the cluster's state directory (Linux /proc), plus the pids it recorded.
+ * Finding and stopping local processes: those whose command line mentions a needle (a cluster's
+ * state directory, in Linux /proc), whether one is alive, and SIGTERM-then-SIGKILL with a grace
+ * period. The local provider's teardown uses them.
  */
 import { delay } from "./wait.ts";
 

@@ -1,7 +1,9 @@
 /**
  * The step runner: multi-step work as a list of named steps, each with a start and an end status
- * line (✓/✗ and elapsed time), a spinner only on a terminal (dax `$.progress`), plain lines
- * otherwise, and a timeline of every step at the end — also when a step fails.
+ * line (✓/✗ and elapsed time), a spinner only on a terminal (`spinner` of lib/log.ts), plain lines
+ * otherwise, and a timeline of every step at the end — also when a step fails. Whoever wants to
+ * follow the steps live (a UI) subscribes with {@link onStepEvent}: every start, progress message
+ * and end of every run is emitted there, from one place.
  *
  * @example
  * await runSteps([
@@ -9,10 +11,10 @@
  *   parallel("Apply wave 1", [stepA, stepB]),
  * ]);
  */
-import $ from "dax";
+import type { ProgressBar } from "dax";
 import { errorMessage } from "./errors.ts";
 import { formatDuration } from "./duration.ts";
-import { isInteractive, log } from "./log.ts";
+import { isInteractive, log, spinner } from "./log.ts";
 
 /** Handed to each step while it runs. */
 export interface StepContext {
@@ -62,11 +64,51 @@ export interface RunOptions {
   write?: (line: string) => void;
   /** Force spinners on or off (default: on only when stderr is a terminal and CI is unset). */
   interactive?: boolean;
-  /** Minimum time between plain progress lines (default 5 s). */
-  progressEveryMs?: number;
   /** Clock, for tests. */
   now?: () => number;
 }
+
+/** What {@link onStepEvent} listeners receive. `path` is the names from the top-level step down. */
+export type StepEvent =
+  | { readonly type: "start"; readonly path: readonly string[]; readonly record: StepRecord }
+  | {
+    readonly type: "progress";
+    readonly path: readonly string[];
+    readonly record: StepRecord;
+    readonly message: string;
+  }
+  | {
+    readonly type: "end";
+    readonly path: readonly string[];
+    /** `ok`, `ms` and `detail` are final. */
+    readonly record: StepRecord;
+    /** Why the step failed (one line), when it failed. */
+    readonly error?: string;
+  };
+
+const listeners = new Set<(event: StepEvent) => void>();
+
+/**
+ * Calls `listener` with every step event of every run from now on (start, progress, end); returns
+ * the function that unsubscribes. A listener that throws is ignored for that event.
+ */
+export function onStepEvent(listener: (event: StepEvent) => void): () => void {
+  listeners.add(listener);
+  return () => void listeners.delete(listener);
+}
+
+function emit(event: StepEvent): void {
+  for (const l of listeners) {
+    try {
+      l(event);
+    } catch {
+      // a listener's failure must not fail the step
+    }
+  }
+}
+
+/** Minimum time between two plain (not a terminal) progress lines of a step. */
+const PLAIN_PROGRESS_EVERY_MS = 5_000;
 
 /** Groups steps to run concurrently. */
 export function parallel(name: string, steps: readonly (Step | StepGroup)[]): StepGroup {
@@ -99,34 +141,41 @@ export async function runSteps(
   const write = options.write ?? ((line: string) => log.info(line));
   const interactive = options.interactive ?? isInteractive();
   const now = options.now ?? (() => performance.now());
-  const every = options.progressEveryMs ?? 5_000;
   const records: StepRecord[] = [];
   const started = now();
 
-  async function runOne(s: Step | StepGroup, depth: number, siblings: StepRecord[]): Promise<void> {
+  async function runOne(
+    s: Step | StepGroup,
+    depth: number,
+    siblings: StepRecord[],
+    parent: readonly string[],
+  ): Promise<void> {
     const indent = "  ".repeat(depth);
+    const path = [...parent, s.name];
     const t0 = now();
     const record: StepRecord = { name: s.name, ok: false, ms: 0, startMs: t0, depth, children: [] };
     siblings.push(record);
-    let bar: ReturnType<typeof $.progress> | undefined;
+    let bar: ProgressBar | undefined;
     let lastPlain = -Infinity;
     let lastMessage = "";
     const group = "parallel" in s || "sequence" in s;
+    emit({ type: "start", path, record });
     if (interactive && !group) {
-      bar = $.progress({ prefix: `${indent}${s.name}` });
+      bar = await spinner(`${indent}${s.name}`);
     } else {
       write(`${indent}• ${s.name} …`);
     }
     const ctx: StepContext = {
       progress(message) {
+        if (message !== lastMessage) emit({ type: "progress", path, record, message });
         if (bar) {
           bar.message(message);
-          return;
-        }
-        const t = now();
-        if (message !== lastMessage && t - lastPlain >= every) {
-          write(`${indent}  … ${message}`);
-          lastPlain = t;
+        } else {
+          const t = now();
+          if (message !== lastMessage && t - lastPlain >= PLAIN_PROGRESS_EVERY_MS) {
+            write(`${indent}  … ${message}`);
+            lastPlain = t;
+          }
         }
         lastMessage = message;
       },
@@ -134,39 +183,48 @@ export async function runSteps(
         write(`${indent}  ${message}`);
       },
     };
+    /** The step's end, in one place: its line, then the event. */
+    const end = (failure?: { error: unknown; report: boolean }) => {
+      record.ms = now() - t0;
+      bar?.finish();
+      const time = `(${formatDuration(record.ms)})`;
+      if (!failure) {
+        const detail = record.detail ? ` — ${record.detail}` : "";
+        write(`${indent}✓ ${s.name} ${time}${detail}`);
+      } else {
+        const why = failure.report ? `: ${errorMessage(failure.error)}` : "";
+        write(`${indent}✗ ${s.name} ${time}${why}`);
+      }
+      const error = failure ? errorMessage(failure.error) : undefined;
+      emit({ type: "end", path, record, ...(error !== undefined ? { error } : {}) });
+    };
     try {
       let detail: string | void = undefined;
       if ("parallel" in s) {
         const results = await Promise.allSettled(
-          s.parallel.map((c) => runOne(c, depth + 1, record.children)),
+          s.parallel.map((c) => runOne(c, depth + 1, record.children, path)),
         );
         const failed = results.find((r): r is PromiseRejectedResult => r.status === "rejected");
         if (failed) throw failed.reason;
       } else if ("sequence" in s) {
         const children = typeof s.sequence === "function" ? await s.sequence() : s.sequence;
-        for (const c of children) await runOne(c, depth + 1, record.children);
+        for (const c of children) await runOne(c, depth + 1, record.children, path);
       } else {
         detail = await s.run(ctx);
       }
       record.ok = true;
-      record.ms = now() - t0;
       if (detail) record.detail = detail;
-      bar?.finish();
-      write(`${indent}✓ ${s.name} (${formatDuration(record.ms)})${detail ? ` — ${detail}` : ""}`);
+      end();
     } catch (err) {
-      record.ms = now() - t0;
-      bar?.finish();
-      if (!(err instanceof StepFailed)) {
-        write(`${indent}✗ ${s.name} (${formatDuration(record.ms)}): ${errorMessage(err)}`);
-        throw new StepFailed(err);
-      }
-      write(`${indent}✗ ${s.name} (${formatDuration(record.ms)})`);
-      throw err;
+      // A child's failure was reported on its own line; the group's line only marks it.
+      const reported = err instanceof StepFailed;
+      end({ error: reported ? err.original : err, report: !reported });
+      throw reported ? err : new StepFailed(err);
     }
   }
 
   try {
-    for (const s of steps) await runOne(s, 0, records);
+    for (const s of steps) await runOne(s, 0, records, []);
   } catch (err) {
     if (options.summary !== false) write(timeline(records, now() - started));
     throw err instanceof StepFailed ? err.original : err;

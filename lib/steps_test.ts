@@ -1,5 +1,13 @@
 import assert from "node:assert/strict";
-import { parallel, runSteps, sequence, type Step, timeline } from "./steps.ts";
+import {
+  onStepEvent,
+  parallel,
+  runSteps,
+  sequence,
+  type Step,
+  type StepEvent,
+  timeline,
+} from "./steps.ts";
 
 /** A clock the test moves by hand: each step "takes" the time it adds. */
 function fakeClock() {
@@ -149,4 +157,46 @@ Deno.test("steps: the timeline follows the tree even when a parallel track finis
     l.trim().split(/\s+/).slice(0, 2).join(" ")
   );
   assert.deepEqual(tl, ["✓ Tracks", "✓ App", "✓ one", "✓ two", "✓ Mon", "✓ mon"]);
+});
+
+Deno.test("onStepEvent: start, progress and end of every step, with its path; then unsubscribed", async () => {
+  const events: string[] = [];
+  const off = onStepEvent((e: StepEvent) => {
+    const what = e.type === "progress"
+      ? `: ${e.message}`
+      : e.type === "end"
+      ? ` ${e.record.ok ? "ok" : "failed"}${e.record.detail ? ` ${e.record.detail}` : ""}${
+        e.error ? ` (${e.error})` : ""
+      }`
+      : "";
+    events.push(`${e.type} ${e.path.join("/")}${what}`);
+  });
+  const out = collect();
+  try {
+    await assert.rejects(
+      runSteps([
+        parallel("Group", [
+          { name: "a", run: (ctx) => (ctx.progress("half"), Promise.resolve("made")) },
+        ]),
+        { name: "b", run: () => Promise.reject(new Error("no\nway")) },
+      ], { write: out.write, interactive: false, summary: false }),
+    );
+  } finally {
+    off();
+  }
+  assert.deepEqual(events, [
+    "start Group",
+    "start Group/a",
+    "progress Group/a: half",
+    "end Group/a ok made",
+    "end Group ok",
+    "start b",
+    "end b failed (no way)",
+  ]);
+  await runSteps([{ name: "c", run: () => Promise.resolve() }], {
+    write: out.write,
+    interactive: false,
+    summary: false,
+  });
+  assert.equal(events.length, 7, "a listener that unsubscribed still received events");
 });

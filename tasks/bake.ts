@@ -16,11 +16,8 @@
  *            sudo deno task bake --target images --only tools,pause
  */
 import { resolve } from "node:path";
-import { bakeAmiSteps, type BakeState, terminateBuilderStep } from "../lib/aws/bake_ami.ts";
-import { awsClients } from "../lib/aws/clients.ts";
+import type { BakeState } from "../lib/aws/bake_ami.ts";
 import { checkAwsAccess, regionFlag, resolveRegion } from "../lib/aws/flags.ts";
-import { selectImages } from "../lib/container_images.ts";
-import { bakeImagesSteps } from "../lib/images/bake_steps.ts";
 import { runMain } from "../lib/errors.ts";
 import { type Command, flag, parseFlags } from "../lib/flags.ts";
 import { isVerbose, log } from "../lib/log.ts";
@@ -68,6 +65,9 @@ export const flags = {
 export async function main(args: string[]): Promise<void> {
   const o = parseFlags(command, flags, args);
   if (o.target === "images") {
+    // The image builders load only now: --help and usage errors answer without them.
+    const { selectImages } = await import("../lib/container_images.ts");
+    const { bakeImagesSteps } = await import("../lib/images/bake_steps.ts");
     const only = o.only.flatMap((v) => v.split(",")).map((v) => v.trim()).filter(Boolean);
     const { build, pulled } = selectImages(o.images, only);
     for (const image of pulled) {
@@ -85,6 +85,8 @@ export async function main(args: string[]): Promise<void> {
     return;
   }
   const region = await resolveRegion(o.region);
+  const { awsClients } = await import("../lib/aws/clients.ts");
+  const { bakeAmiSteps, terminateBuilderStep } = await import("../lib/aws/bake_ami.ts");
   const aws = awsClients({ region });
   await checkAwsAccess(aws);
   const options = {

@@ -23,8 +23,8 @@ import { type Command, flag, parseFlags } from "../lib/flags.ts";
 import { kubeFlags } from "../lib/kube/flags.ts";
 import { log } from "../lib/log.ts";
 import { runSteps } from "../lib/steps.ts";
-import { type BenchOutcome, benchSteps } from "../lib/bench/bench_steps.ts";
-import { DEFAULT_GENERATOR_CPU, DEFAULT_WRK_IMAGE } from "../lib/bench/cluster_runner.ts";
+import type { BenchOutcome } from "../lib/bench/bench_steps.ts";
+import { DEFAULT_GENERATOR_CPU, DEFAULT_WRK_IMAGE } from "../lib/bench/generator_defaults.ts";
 import { formatCpu } from "../lib/quantity.ts";
 import { newRunId } from "../lib/bench/result.ts";
 
@@ -119,6 +119,8 @@ export async function main(args: string[]): Promise<void> {
     ? `${o.resultsDir.replace(/\/+$/, "")}/${runId}.html`
     : o.saveHtml;
   const out: BenchOutcome = {};
+  // The Kubernetes client and the runners load only now: --help answers without them.
+  const { benchSteps } = await import("../lib/bench/bench_steps.ts");
   const steps = benchSteps({
     runId,
     saveHtml,

@@ -13,24 +13,14 @@
  *            --timeout DURATION, --kubeconfig FILE, --results-dir DIR
  * Example:   deno task bootstrap:aws --region eu-west-1 --api-cidr 203.0.113.7/32 --minions 3
  */
-import { awsBootstrapSteps } from "../lib/aws/bootstrap.ts";
-import { awsPlan } from "../lib/aws/plan.ts";
 import { cidrFlag } from "../lib/cidr.ts";
-import { awsClients } from "../lib/aws/clients.ts";
 import { checkAwsAccess, regionFlag, resolveRegion } from "../lib/aws/flags.ts";
 import { runMain, UsageError } from "../lib/errors.ts";
 import { type Command, flag, parseFlags } from "../lib/flags.ts";
-import { defaultKubeconfigPath } from "../lib/kube/client.ts";
-import { assertKubeconfigWritable } from "../lib/kube/kubeconfig.ts";
 import { isVerbose, log } from "../lib/log.ts";
 import { clusterNameFlag } from "../lib/providers/sim_flags.ts";
+import { resultsDirFlag } from "../lib/report/schema.ts";
 import { runSteps, type StepRecord } from "../lib/steps.ts";
-import {
-  awsExisted,
-  bootstrapFacts,
-  recordBootstrap,
-  resultsDirFlag,
-} from "../lib/report/records.ts";
 
 export const command: Command = {
   name: "bootstrap:aws",
@@ -86,6 +76,11 @@ export async function main(args: string[]): Promise<void> {
     log.warn("--api-cidr 0.0.0.0/0 opens the API server port to the whole internet");
   }
   const region = await resolveRegion(o.region);
+  // The AWS SDK, the Kubernetes client and the records load now that the input is good.
+  const [{ awsPlan }, { defaultKubeconfigPath }] = await Promise.all([
+    import("../lib/aws/plan.ts"),
+    import("../lib/kube/client.ts"),
+  ]);
   const kubeconfig = o.kubeconfig ?? defaultKubeconfigPath();
   const options = {
     name: o.name,
@@ -104,6 +99,14 @@ export async function main(args: string[]): Promise<void> {
     for (const line of awsPlan(options, region)) log.out(line);
     return;
   }
+  const [{ awsBootstrapSteps }, { awsClients }, { assertKubeconfigWritable }, records] =
+    await Promise.all([
+      import("../lib/aws/bootstrap.ts"),
+      import("../lib/aws/clients.ts"),
+      import("../lib/kube/kubeconfig.ts"),
+      import("../lib/report/records.ts"),
+    ]);
+  const { awsExisted, bootstrapFacts, recordBootstrap } = records;
   if (options.wait) await assertKubeconfigWritable(kubeconfig);
   const aws = awsClients({ region });
   const started = performance.now();

@@ -15,18 +15,10 @@
  */
 import { runMain } from "../lib/errors.ts";
 import { type Command, flag, parseFlags } from "../lib/flags.ts";
-import { defaultKubeconfigPath } from "../lib/kube/client.ts";
-import { assertKubeconfigWritable } from "../lib/kube/kubeconfig.ts";
 import { log } from "../lib/log.ts";
-import { localProvider } from "../lib/providers/local.ts";
 import { localFlags } from "../lib/providers/local_flags.ts";
 import type { ClusterInfo } from "../lib/providers/provider.ts";
-import {
-  bootstrapFacts,
-  existedBefore,
-  recordBootstrap,
-  resultsDirFlag,
-} from "../lib/report/records.ts";
+import { resultsDirFlag } from "../lib/report/schema.ts";
 import { runSteps } from "../lib/steps.ts";
 
 export const command: Command = {
@@ -50,6 +42,13 @@ export const flags = {
 
 export async function main(args: string[]): Promise<void> {
   const o = parseFlags(command, flags, args);
+  // Loaded after the flags parse, so that --help and usage errors answer at once.
+  const { defaultKubeconfigPath } = await import("../lib/kube/client.ts");
+  const { assertKubeconfigWritable } = await import("../lib/kube/kubeconfig.ts");
+  const { localProvider } = await import("../lib/providers/local.ts");
+  const { bootstrapFacts, existedBefore, recordBootstrap } = await import(
+    "../lib/report/records.ts"
+  );
   const kubeconfig = o.kubeconfig ?? defaultKubeconfigPath();
   await assertKubeconfigWritable(kubeconfig);
   const info: Partial<ClusterInfo> = {};

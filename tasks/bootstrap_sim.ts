@@ -11,21 +11,12 @@
  * Example:   deno task bootstrap:sim --nodes 1000 --node-cpu 16
  */
 import { runMain } from "../lib/errors.ts";
-import { type Command, parseFlags } from "../lib/flags.ts";
-import { assertKubeconfigWritable } from "../lib/kube/kubeconfig.ts";
-import { defaultKubeconfigPath } from "../lib/kube/client.ts";
+import { type Command, flag, parseFlags } from "../lib/flags.ts";
 import { log } from "../lib/log.ts";
 import type { ClusterInfo } from "../lib/providers/provider.ts";
-import { simProvider } from "../lib/providers/sim.ts";
 import { simFlags } from "../lib/providers/sim_flags.ts";
+import { resultsDirFlag } from "../lib/report/schema.ts";
 import { runSteps } from "../lib/steps.ts";
-import { flag } from "../lib/flags.ts";
-import {
-  bootstrapFacts,
-  existedBefore,
-  recordBootstrap,
-  resultsDirFlag,
-} from "../lib/report/records.ts";
 
 export const command: Command = {
   name: "bootstrap:sim",
@@ -49,6 +40,15 @@ export const flags = {
 
 export async function main(args: string[]): Promise<void> {
   const o = parseFlags(command, flags, args);
+  // The heavy modules load once the flags are good: --help and usage errors answer without them.
+  const [{ assertKubeconfigWritable }, { defaultKubeconfigPath }, { simProvider }, records] =
+    await Promise.all([
+      import("../lib/kube/kubeconfig.ts"),
+      import("../lib/kube/client.ts"),
+      import("../lib/providers/sim.ts"),
+      import("../lib/report/records.ts"),
+    ]);
+  const { bootstrapFacts, existedBefore, recordBootstrap } = records;
   const kubeconfig = o.kubeconfig ?? defaultKubeconfigPath();
   await assertKubeconfigWritable(kubeconfig);
   const info: Partial<ClusterInfo> = {};

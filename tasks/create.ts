@@ -8,14 +8,10 @@
  *            --dry-run=client, -o yaml|json, --context, --kubeconfig
  * Example:   deno task create configmap countly --from-file=templates/countly-api/configmaps/countly-config
  */
-import { stringify } from "yaml";
 import { runMain, UsageError } from "../lib/errors.ts";
 import { type Command, flag, parseFlags } from "../lib/flags.ts";
-import { connectKube } from "../lib/kube/client.ts";
 import { kubeFlags } from "../lib/kube/flags.ts";
 import { log } from "../lib/log.ts";
-import { configMapFromPaths } from "../lib/stack/configmap_files.ts";
-import { FIELD_MANAGER } from "../lib/stack/components.ts";
 
 export const command: Command = {
   name: "create",
@@ -69,6 +65,14 @@ export async function main(args: string[]): Promise<void> {
   if (!o.fromFile.length) {
     throw new UsageError("Nothing to put in the ConfigMap: pass --from-file=PATH");
   }
+  // Loaded once the input is known to be good: usage errors and --help answer without them.
+  const [{ stringify }, { configMapFromPaths }, { connectKube }, { FIELD_MANAGER }] = await Promise
+    .all([
+      import("yaml"),
+      import("../lib/stack/configmap_files.ts"),
+      import("../lib/kube/client.ts"),
+      import("../lib/stack/components.ts"),
+    ]);
   const cm = await configMapFromPaths(name, o.fromFile, o.recursive);
   const print = (obj: unknown) => {
     if (o.output === "json") log.out(JSON.stringify(obj, null, 2));

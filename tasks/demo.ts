@@ -17,12 +17,11 @@
  *            deno task demo --nodes 10 --set countly.api.minReplicas=4
  *            deno task demo --context kind-kind
  */
-import { type BenchOutcome, benchSteps, demoBenchOptions } from "../lib/bench/bench_steps.ts";
-import { canRunContainers, type ContainerCapability } from "../lib/bench/can_run_containers.ts";
+import type { BenchOutcome } from "../lib/bench/bench_steps.ts";
+import type { ContainerCapability } from "../lib/bench/can_run_containers.ts";
 import { runMain, UsageError } from "../lib/errors.ts";
 import { type Command, flag, type FlagSpec, parseFlags } from "../lib/flags.ts";
-import { connectKube, defaultKubeconfigPath, type Kube } from "../lib/kube/client.ts";
-import { assertKubeconfigWritable } from "../lib/kube/kubeconfig.ts";
+import type { Kube } from "../lib/kube/client.ts";
 import { log } from "../lib/log.ts";
 import type { ClusterInfo } from "../lib/providers/provider.ts";
 import {
@@ -33,21 +32,12 @@ import {
   refuseForeignFlags,
   type RegisteredProvider,
 } from "../lib/providers/providers.ts";
-import { fitToNodes } from "../lib/stack/fit_to_nodes.ts";
-import { checkTemplates, hasDefaultStorageClass } from "../lib/stack/plan.ts";
-import { emptyReport } from "../lib/stack/rollout.ts";
 import { isEnabled } from "../lib/stack/switches.ts";
-import { applySet, resolveValues, type Values } from "../lib/stack/values.ts";
+import type { Values } from "../lib/stack/values.ts";
 import { valuesFlags } from "../lib/stack/values_flags.ts";
 import { runSteps, sequence, type Step, type StepGroup } from "../lib/steps.ts";
-import { reportLine, rolloutPlan } from "./rollout.ts";
-import { firstGoodRequest, probeTarget } from "../lib/report/first_request.ts";
-import {
-  defaultResultsDir,
-  existedBefore,
-  type FirstGoodRequest,
-  recordDemo,
-} from "../lib/report/records.ts";
+import type { FirstGoodRequest } from "../lib/report/records.ts";
+import { defaultResultsDir } from "../lib/report/schema.ts";
 import { formatDuration } from "../lib/duration.ts";
 
 export const command: Command = {
@@ -161,13 +151,10 @@ export async function main(args: string[]): Promise<void> {
       `Pass --context (run on an existing cluster) or --provider (bootstrap one), not both: --context ${o.context} --provider ${o.provider}`,
     );
   }
-  const kubeconfig = o.kubeconfig ?? defaultKubeconfigPath();
   const id: RegisteredProvider | undefined = o.context ? undefined : o.provider ?? "sim";
-  const info: Partial<ClusterInfo> = {};
-  let bootstrap: (Step | StepGroup)[] = [];
+  const entry = id === undefined ? undefined : providerEntry(id);
   let own: Record<string, unknown> = {};
-  let existed: boolean | null = null;
-  if (id === undefined) {
+  if (id === undefined || !entry) {
     const stray = givenFlags(args, mergeFlagSpecs(PROVIDER_IDS.map(bootstrapFlags)));
     if (stray.length) {
       throw new UsageError(
@@ -177,7 +164,6 @@ export async function main(args: string[]): Promise<void> {
       );
     }
   } else {
-    const entry = providerEntry(id);
     if (!("flags" in entry.demo)) throw new UsageError(entry.demo.unsupported);
     refuseForeignFlags(
       args,
@@ -186,12 +172,42 @@ export async function main(args: string[]): Promise<void> {
       (e) => ("flags" in e.demo ? e.demo.flags : {}),
     );
     own = parseFlags(command, { ...bootstrapFlags(id), ...common }, args);
+  }
+  // Everything heavy loads once the input is known good: --help and usage errors answer first.
+  const [kubeClient, { assertKubeconfigWritable }, recording, stackValues, plan] = await Promise
+    .all([
+      import("../lib/kube/client.ts"),
+      import("../lib/kube/kubeconfig.ts"),
+      import("../lib/report/records.ts"),
+      import("../lib/stack/values.ts"),
+      import("../lib/stack/plan.ts"),
+    ]);
+  const [{ benchSteps, demoBenchOptions }, { canRunContainers }, { fitToNodes }] = await Promise
+    .all([
+      import("../lib/bench/bench_steps.ts"),
+      import("../lib/bench/can_run_containers.ts"),
+      import("../lib/stack/fit_to_nodes.ts"),
+    ]);
+  const [{ emptyReport }, { reportLine, rolloutPlan }, { firstGoodRequest, probeTarget }] =
+    await Promise.all([
+      import("../lib/stack/rollout.ts"),
+      import("../lib/stack/rollout_plan.ts"),
+      import("../lib/report/first_request.ts"),
+    ]);
+  const { connectKube, defaultKubeconfigPath } = kubeClient;
+  const { applySet, resolveValues } = stackValues;
+  const { checkTemplates, hasDefaultStorageClass } = plan;
+  const kubeconfig = o.kubeconfig ?? defaultKubeconfigPath();
+  const info: Partial<ClusterInfo> = {};
+  let bootstrap: (Step | StepGroup)[] = [];
+  let existed: boolean | null = null;
+  if (entry && "flags" in entry.demo) {
     await assertKubeconfigWritable(kubeconfig);
     await entry.demo.preflight(own, { kubeconfig, timeoutMs: o.timeout });
-    existed = await existedBefore(entry.provider, String(own.name));
+    existed = await recording.existedBefore(await entry.load(), String(own.name));
     bootstrap = [sequence(
       `Bootstrap the ${entry.title} cluster`,
-      entry.demo.bootstrapSteps(own, { kubeconfig, timeoutMs: o.timeout }, info),
+      await entry.demo.bootstrapSteps(own, { kubeconfig, timeoutMs: o.timeout }, info),
     )];
   }
   const values = await resolveValues(o.values, o.set);
@@ -280,7 +296,7 @@ export async function main(args: string[]): Promise<void> {
   try {
     const timeline = await runSteps(steps);
     records.push(
-      ...await recordDemo(o.resultsDir, {
+      ...await recording.recordDemo(o.resultsDir, {
         timeline,
         bootstrapGroup: bootstrap[0]?.name,
         rolloutGroup: "Roll out the stack",

@@ -5,14 +5,11 @@
  * Arguments: --values FILE (repeatable), --set PATH=VALUE (repeatable), --out DIR
  * Example:   deno task render --set countly.api.minReplicas=3 --out rendered/
  */
-import { stringify } from "yaml";
 import { runMain } from "../lib/errors.ts";
 import { type Command, flag, parseFlags } from "../lib/flags.ts";
 import { log } from "../lib/log.ts";
 import { writeFileAtomic } from "../lib/paths.ts";
-import { type Rendered, renderStack } from "../lib/stack/render.ts";
-import { freshSecrets } from "../lib/stack/secrets.ts";
-import { resolveValues } from "../lib/stack/values.ts";
+import type { Rendered } from "../lib/stack/render.ts";
 import { valuesFlags } from "../lib/stack/values_flags.ts";
 
 export const command: Command = {
@@ -28,13 +25,12 @@ export const flags = {
   }),
 };
 
-/** Multi-document YAML of objects. */
-export function toYaml(objects: readonly Rendered[]): string {
-  return objects.map((o) => stringify(o, { lineWidth: 0 })).join("---\n");
-}
-
 export async function main(args: string[]): Promise<void> {
   const o = parseFlags(command, flags, args);
+  // nunjucks and yaml load after the flags parse, so --help answers without them.
+  const { renderStack, toYaml } = await import("../lib/stack/render.ts");
+  const { freshSecrets } = await import("../lib/stack/secrets.ts");
+  const { resolveValues } = await import("../lib/stack/values.ts");
   const values = await resolveValues(o.values, o.set);
   const objects = await renderStack(values, freshSecrets());
   if (!o.out) {

@@ -11,16 +11,11 @@
  */
 import { runMain } from "../lib/errors.ts";
 import { type Command, flag, parseFlags } from "../lib/flags.ts";
-import { connectKube } from "../lib/kube/client.ts";
 import { kubeFlags } from "../lib/kube/flags.ts";
 import { log } from "../lib/log.ts";
-import { checkCluster, checkTemplates, renderForCluster } from "../lib/stack/plan.ts";
-import { emptyReport, plural, type RolloutReport, rolloutSteps } from "../lib/stack/rollout.ts";
-import { resolveValues, type Values } from "../lib/stack/values.ts";
+import { resultsDirFlag } from "../lib/report/schema.ts";
 import { valuesFlags } from "../lib/stack/values_flags.ts";
-import { runSteps, sequence, type Step, type StepGroup } from "../lib/steps.ts";
-import type { Kube } from "../lib/kube/client.ts";
-import { recordRollout, resultsDirFlag } from "../lib/report/records.ts";
+import { runSteps } from "../lib/steps.ts";
 
 export const command: Command = {
   name: "rollout",
@@ -43,55 +38,19 @@ export const flags = {
   "results-dir": resultsDirFlag("the rollout's <id>.json record"),
 };
 
-/** The rollout's steps: check the cluster, render with its secrets, apply in waves (used by demo too). */
-export function rolloutPlan(
-  kube: () => Kube,
-  values: Values,
-  o: { dryRun: boolean; diff: boolean; timeoutMs: number; prune: boolean },
-  report: RolloutReport,
-): (Step | StepGroup)[] {
-  let waves: (Step | StepGroup)[] = [];
-  return [
-    {
-      name: "Check the cluster and render",
-      async run() {
-        await checkCluster(kube(), values);
-        const { objects, reusedSecrets } = await renderForCluster(kube(), values);
-        waves = rolloutSteps({ kube: kube(), objects, ...o }, report);
-        return `${plural(objects.length, "object")}${
-          reusedSecrets ? `, ${reusedSecrets} generated secrets reused` : ""
-        }`;
-      },
-    },
-    sequence(o.dryRun ? "Dry run" : "Apply in waves", () => waves),
-  ];
-}
-
-/** One line saying what the rollout did. */
-export function reportLine(r: RolloutReport, dryRun: boolean): string {
-  const changed = r.created.length + r.configured.length + r.pruned.length;
-  const total = r.created.length + r.configured.length + r.unchanged.length;
-  if (!changed) {
-    return `Nothing ${dryRun ? "would change" : "changed"}: all ${total} objects unchanged.`;
-  }
-  const parts = dryRun
-    ? [
-      `${r.created.length} to create`,
-      `${r.configured.length} to change`,
-      `${r.pruned.length} to delete`,
-    ]
-    : [
-      `${r.created.length} created`,
-      `${r.configured.length} configured`,
-      `${r.pruned.length} pruned`,
-    ];
-  return `${dryRun ? "Dry run" : "Rollout complete"}: ${
-    parts.join(", ")
-  }, ${r.unchanged.length} unchanged.`;
-}
-
 export async function main(args: string[]): Promise<void> {
   const o = parseFlags(command, flags, args);
+  // The stack, the Kubernetes client and the records load only now: --help answers without them.
+  const [{ connectKube }, { checkTemplates }, { emptyReport }, { resolveValues }, plan, records] =
+    await Promise.all([
+      import("../lib/kube/client.ts"),
+      import("../lib/stack/plan.ts"),
+      import("../lib/stack/rollout.ts"),
+      import("../lib/stack/values.ts"),
+      import("../lib/stack/rollout_plan.ts"),
+      import("../lib/report/records.ts"),
+    ]);
+  const { reportLine, rolloutPlan } = plan;
   const values = await resolveValues(o.values, o.set);
   await checkTemplates(values);
   const kube = await connectKube(o);
@@ -108,7 +67,7 @@ export async function main(args: string[]): Promise<void> {
       }, report),
     );
     if (!dryRun) {
-      record = await recordRollout(o.resultsDir, {
+      record = await records.recordRollout(o.resultsDir, {
         command: command.name,
         timeline,
         kube,

@@ -10,8 +10,6 @@
  */
 import { runMain, UsageError } from "../lib/errors.ts";
 import { type Command, flag, parseFlags } from "../lib/flags.ts";
-import { connectKube, defaultKubeconfigPath } from "../lib/kube/client.ts";
-import { teardownAppsSteps } from "../lib/stack/teardown_apps.ts";
 import { log } from "../lib/log.ts";
 import { clusterNameFlag } from "../lib/providers/sim_flags.ts";
 import {
@@ -75,7 +73,10 @@ export async function main(args: string[]): Promise<void> {
   if (o.provider) {
     refuseForeignFlags(args, o.provider, entry!.teardownFlags, (e) => e.teardownFlags);
   }
+  // The Kubernetes client loads once the input is known to be good.
+  const { connectKube, defaultKubeconfigPath } = await import("../lib/kube/client.ts");
   if (o.apps) {
+    const { teardownAppsSteps } = await import("../lib/stack/teardown_apps.ts");
     const kube = await connectKube({ kubeconfig: o.kubeconfig, context: o.context });
     try {
       await runSteps(teardownAppsSteps(() => kube, o.timeout));

@@ -4,11 +4,10 @@
  * resolution of the standard AWS configuration, and a preflight that turns missing credentials or
  * an unreachable endpoint into one line.
  */
-import { GetCallerIdentityCommand } from "@aws-sdk/client-sts";
 import { UsageError } from "../errors.ts";
 import { flag } from "../flags.ts";
 import { awsFailure } from "./aws_error.ts";
-import { type AwsClients, configuredRegion } from "./clients.ts";
+import type { AwsClients } from "./clients.ts";
 import { validateRegion } from "./regions.ts";
 
 export const regionFlag = flag.string(
@@ -22,6 +21,7 @@ export const regionFlag = flag.string(
 
 /** The region to use: the flag, else the standard configuration; validated. */
 export async function resolveRegion(flagValue: string | undefined): Promise<string> {
+  const { configuredRegion } = await import("./clients.ts");
   const region = await configuredRegion(flagValue);
   if (!region) {
     throw new UsageError(
@@ -38,6 +38,7 @@ export async function resolveRegion(flagValue: string | undefined): Promise<stri
 
 /** Checks credentials and the endpoint with STS GetCallerIdentity; returns the account. */
 export async function checkAwsAccess(aws: AwsClients): Promise<{ account: string; arn: string }> {
+  const { GetCallerIdentityCommand } = await import("@aws-sdk/client-sts");
   try {
     const id = await aws.sts.send(new GetCallerIdentityCommand({}));
     return { account: id.Account ?? "", arn: id.Arn ?? "" };

@@ -16,12 +16,12 @@ import { type ClusterFacts, readClusterFacts } from "./cluster_facts.ts";
 import {
   COUNTLY_SECRET,
   COUNTLY_SECRET_KEY,
-  DEFAULT_WRK_IMAGE,
   DEMO_NAMESPACE,
   displayTarget,
   IN_CLUSTER_PUSHGATEWAY,
   runClusterGenerators,
 } from "./cluster_runner.ts";
+import { DEFAULT_WRK_IMAGE } from "./generator_defaults.ts";
 import { renderHtmlReport } from "./html_report.ts";
 import { generatorNames, runLocalGenerators, wrkVersion } from "./local_runner.ts";
 import { mergeGenerators } from "./merge.ts";

@@ -9,11 +9,11 @@
  */
 import type { V1Job, V1Pod } from "@kubernetes/client-node";
 import { CncfdemoError, errorMessage, TimeoutError } from "../errors.ts";
-import { CATALOG } from "../images/catalog.ts";
 import type { Kube } from "../kube/client.ts";
 import { imagePullProblems, shortenKubeletMessage } from "../kube/readiness.ts";
 import { watchUntil } from "../kube/watch.ts";
 import { log } from "../log.ts";
+import { DEFAULT_GENERATOR_CPU } from "./generator_defaults.ts";
 import { formatCpu } from "../quantity.ts";
 import { pollUntil } from "../wait.ts";
 import { generatorNames } from "./local_runner.ts";
@@ -29,10 +29,6 @@ export const COUNTLY_SECRET_KEY = "app-key";
 export const COUNTLY_WRITE_URL = "http://countly-api.cncfdemo:3001/i";
 /** The Pushgateway as the generators reach it. */
 export const IN_CLUSTER_PUSHGATEWAY = "http://pushgateway.monitoring:9091";
-/** The wrk image: the catalog's (built by `deno task bake --target images`). */
-export const DEFAULT_WRK_IMAGE: string = CATALOG.wrk.ref;
-/** Each generator's CPU request, in cores (`bench --generator-cpu`). */
-export const DEFAULT_GENERATOR_CPU = 0.25;
 
 export interface JobOptions {
   runId: string;

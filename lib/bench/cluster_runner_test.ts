@@ -1,6 +1,7 @@
 import assert from "node:assert/strict";
 import { CATALOG } from "../images/catalog.ts";
-import { DEFAULT_WRK_IMAGE, displayTarget, jobName, wrkJob } from "./cluster_runner.ts";
+import { displayTarget, jobName, wrkJob } from "./cluster_runner.ts";
+import { DEFAULT_WRK_IMAGE } from "./generator_defaults.ts";
 
 const base = {
   runId: "20261124-101010-abcd",

@@ -142,8 +142,6 @@ export const CATALOG = {
   },
 } as const satisfies Record<string, CatalogImage>;
 
-export type ImageName = keyof typeof CATALOG;
-
 /** Every image, in a stable order. */
 export const IMAGES: readonly CatalogImage[] = Object.values(CATALOG);
 

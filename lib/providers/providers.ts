@@ -2,17 +2,16 @@
  * The registry of providers (kind's providers): `teardown --provider X`, `demo --provider X` and
  * kube context names go through it, so the tasks never branch per provider. Adding a provider is
  * one entry in {@link PROVIDERS} and its flags.
+ *
+ * The registry itself is light (titles and flags, for `--help` and flag parsing); each provider's
+ * module — the Kubernetes client, the AWS SDK — loads on first use ({@link ProviderEntry.load}).
  */
-import { awsTeardown } from "../aws/teardown_task.ts";
 import { regionFlag } from "../aws/flags.ts";
 import { UsageError } from "../errors.ts";
 import type { FlagSpec, Parsed } from "../flags.ts";
-import { runSteps } from "../steps.ts";
-import { awsProvider } from "./aws.ts";
-import type { Provider, ProviderId } from "./provider.ts";
-import { simProvider } from "./sim.ts";
+import { runSteps, type Step, type StepGroup } from "../steps.ts";
+import type { ClusterInfo, Provider, ProviderId } from "./provider.ts";
 import { simFlags } from "./sim_flags.ts";
-import { localProvider } from "./local.ts";
 import { localFlags } from "./local_flags.ts";
 
 /** What `teardown --provider X` hands a provider. */
@@ -37,12 +36,13 @@ export interface DemoSupport {
   bootstrapSteps(
     flags: Record<string, unknown>,
     common: { kubeconfig: string; timeoutMs: number },
-    info: Parameters<Provider<unknown, unknown>["bootstrapSteps"]>[1],
-  ): ReturnType<Provider<unknown, unknown>["bootstrapSteps"]>;
+    info: Partial<ClusterInfo>,
+  ): Promise<(Step | StepGroup)[]>;
 }
 
 export interface ProviderEntry {
-  readonly provider: Provider<never, never>;
+  /** The provider, its module loaded on first use. */
+  load(): Promise<Provider<never, never>>;
   /** A few words for step names and help: `simulated`. */
   readonly title: string;
   /** Flags `teardown --provider X` takes beyond --name, --kubeconfig and --timeout. */
@@ -55,46 +55,50 @@ export interface ProviderEntry {
 
 /** A typed {@link DemoSupport}: `bootstrapSteps` sees the parsed flags of `flags`. */
 function demoWith<S extends FlagSpec, C>(
-  provider: Provider<C, unknown>,
+  load: () => Promise<Provider<C, unknown>>,
   flags: S,
   options: (o: Parsed<S>, common: { kubeconfig: string; timeoutMs: number }) => C,
 ): DemoSupport {
   return {
     flags,
-    preflight: async (o, common) => await provider.preflight?.(options(o as Parsed<S>, common)),
-    bootstrapSteps: (o, common, info) =>
-      provider.bootstrapSteps(options(o as Parsed<S>, common), info),
+    preflight: async (o, common) =>
+      await (await load()).preflight?.(options(o as Parsed<S>, common)),
+    bootstrapSteps: async (o, common, info) =>
+      (await load()).bootstrapSteps(options(o as Parsed<S>, common), info),
   };
 }
+
+const loadSim = async () => (await import("./sim.ts")).simProvider;
+const loadLocal = async () => (await import("./local.ts")).localProvider;
 
 /** Every provider the tasks know, by id. */
 export const PROVIDERS = {
   sim: {
-    provider: simProvider,
+    load: loadSim,
     title: "simulated",
     teardownFlags: {},
-    teardown: (o) =>
-      runSteps(simProvider.teardownSteps({ name: o.name, kubeconfig: o.kubeconfig })),
+    teardown: async (o) =>
+      runSteps((await loadSim()).teardownSteps({ name: o.name, kubeconfig: o.kubeconfig })),
     demo: demoWith(
-      simProvider,
+      loadSim,
       simFlags,
       (o, c) => ({ ...o, kubeconfig: c.kubeconfig, timeoutMs: c.timeoutMs }),
     ),
   },
   local: {
-    provider: localProvider,
+    load: loadLocal,
     title: "local",
     teardownFlags: {},
-    teardown: (o) =>
-      runSteps(localProvider.teardownSteps({ name: o.name, kubeconfig: o.kubeconfig })),
-    demo: demoWith(localProvider, localFlags, (o, c) => ({ ...o, ...c })),
+    teardown: async (o) =>
+      runSteps((await loadLocal()).teardownSteps({ name: o.name, kubeconfig: o.kubeconfig })),
+    demo: demoWith(loadLocal, localFlags, (o, c) => ({ ...o, ...c })),
   },
   aws: {
-    provider: awsProvider,
+    load: async () => (await import("./aws.ts")).awsProvider,
     title: "AWS",
     teardownFlags: { region: regionFlag },
-    teardown: (o) =>
-      awsTeardown({
+    teardown: async (o) =>
+      (await import("../aws/teardown_task.ts")).awsTeardown({
         name: o.name,
         region: o.flags.region as string | undefined,
         kubeconfig: o.kubeconfig,
@@ -115,11 +119,6 @@ export const PROVIDER_IDS = Object.keys(PROVIDERS) as RegisteredProvider[];
 /** The registry entry of a provider. */
 export function providerEntry(id: RegisteredProvider): ProviderEntry {
   return PROVIDERS[id] as ProviderEntry;
-}
-
-/** The kube context of a cluster: `sim-<name>`, `local-<name>`, `aws-<name>`. */
-export function contextName(id: RegisteredProvider, name: string): string {
-  return providerEntry(id).provider.contextName(name);
 }
 
 /**

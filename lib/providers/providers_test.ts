@@ -2,7 +2,6 @@ import assert from "node:assert/strict";
 import { UsageError } from "../errors.ts";
 import { flag } from "../flags.ts";
 import {
-  contextName,
   givenFlags,
   mergeFlagSpecs,
   PROVIDER_IDS,
@@ -11,11 +10,11 @@ import {
   refuseForeignFlags,
 } from "./providers.ts";
 
-Deno.test("providers: one registry entry per provider, each with its id and context names", () => {
+Deno.test("providers: one registry entry per provider, each with its id and context names", async () => {
   assert.deepEqual(PROVIDER_IDS, Object.keys(PROVIDERS));
-  for (const id of PROVIDER_IDS) assert.equal(providerEntry(id).provider.id, id);
-  assert.equal(contextName("sim", "demo"), "sim-demo");
-  assert.equal(contextName("aws", "demo"), "aws-demo");
+  for (const id of PROVIDER_IDS) assert.equal((await providerEntry(id).load()).id, id);
+  assert.equal((await providerEntry("sim").load()).contextName("demo"), "sim-demo");
+  assert.equal((await providerEntry("aws").load()).contextName("demo"), "aws-demo");
 });
 
 Deno.test("providers: the demo says in one line where it cannot bootstrap", () => {

@@ -5,7 +5,7 @@
  * target instead (switched on); and when the benchmark cannot run, it says why.
  */
 import type { V1Node } from "@kubernetes/client-node";
-import { DEFAULT_WRK_IMAGE } from "../bench/cluster_runner.ts";
+import { DEFAULT_WRK_IMAGE } from "../bench/generator_defaults.ts";
 import type { Component } from "./components.ts";
 import { missingImagesOn, whyUnavailable } from "./image_availability.ts";
 import { renderStack } from "./render.ts";

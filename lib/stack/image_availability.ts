@@ -7,13 +7,10 @@
  */
 import type { V1Node } from "@kubernetes/client-node";
 import { IMAGES } from "../images/catalog.ts";
-import type { Kube } from "../kube/client.ts";
 import { type ImagePullProblem, shortenKubeletMessage } from "../kube/readiness.ts";
 import { type Component, COMPONENTS } from "./components.ts";
-import { type Rendered, renderStack } from "./render.ts";
-import { freshSecrets } from "./secrets.ts";
+import type { Rendered } from "./render.ts";
 import { switchOffFlags } from "./switches.ts";
-import type { Values } from "./values.ts";
 
 /** The node annotation that says how the node gets images: `offline` (imported only) or `pull`. */
 export const IMAGES_ANNOTATION = "cncfdemo.io/images";
@@ -117,12 +114,6 @@ export function missingImagesOn(
     }
   }
   return out;
-}
-
-/** The enabled components (by `values`) whose images the cluster cannot get. */
-export async function missingImages(kube: Kube, values: Values): Promise<MissingImage[]> {
-  const nodes = (await kube.core.listNode()).items;
-  return missingImagesOn(nodes, await renderStack(values, freshSecrets()));
 }
 
 /** Whether `deno task bake --target images` builds an image (else it can only be pulled). */

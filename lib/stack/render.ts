@@ -7,7 +7,7 @@
  */
 // @ts-types="npm:@types/nunjucks@3.2.6"
 import nunjucks from "nunjucks";
-import { parseAllDocuments } from "yaml";
+import { parseAllDocuments, stringify } from "yaml";
 import type { KubernetesObject } from "@kubernetes/client-node";
 import { UsageError } from "../errors.ts";
 import { configMapFromFiles } from "./configmap.ts";
@@ -50,6 +50,11 @@ const CLUSTER_SCOPED = new Set([
   "StorageClass",
   "PersistentVolume",
 ]);
+
+/** Multi-document YAML of objects, as `render` prints them. */
+export function toYaml(objects: readonly Rendered[]): string {
+  return objects.map((o) => stringify(o, { lineWidth: 0 })).join("---\n");
+}
 
 /** Whether objects of a kind live outside namespaces. */
 export function isClusterScoped(kind: string): boolean {

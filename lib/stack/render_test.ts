@@ -3,9 +3,8 @@ import assert from "node:assert/strict";
 import { UsageError } from "../errors.ts";
 import { CATALOG } from "../images/catalog.ts";
 import { COMPONENTS } from "./components.ts";
-import { renderStack } from "./render.ts";
+import { renderStack, toYaml } from "./render.ts";
 import { resolveValues } from "./values.ts";
-import { toYaml } from "../../tasks/render.ts";
 
 const SECRETS = { grafanaAdminPassword: "golden-password", countlyAppKey: "golden-app-key" };
 const GOLDEN = new URL("../../testdata/golden/stack.yaml", import.meta.url);
