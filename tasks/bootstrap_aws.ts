@@ -25,6 +25,7 @@ import { assertKubeconfigWritable } from "../lib/kube/kubeconfig.ts";
 import { isVerbose, log } from "../lib/log.ts";
 import { clusterNameFlag } from "../lib/providers/sim_flags.ts";
 import { runSteps, type StepRecord } from "../lib/steps.ts";
+import { deadline } from "../lib/wait.ts";
 import {
   awsExisted,
   bootstrapFacts,
@@ -96,7 +97,7 @@ export async function main(args: string[]): Promise<void> {
     apiCidr: o.apiCidr,
     sshCidr: o.sshCidr,
     wait: !o.noWait,
-    timeoutMs: o.timeout,
+    deadline: deadline(o.timeout),
     kubeconfig,
     failAfterStep: Deno.env.get("CNCFDEMO_FAIL_AFTER_STEP") || undefined,
   };

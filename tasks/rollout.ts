@@ -19,6 +19,7 @@ import { emptyReport, plural, type RolloutReport, rolloutSteps } from "../lib/st
 import { resolveValues, type Values } from "../lib/stack/values.ts";
 import { valuesFlags } from "../lib/stack/values_flags.ts";
 import { runSteps, sequence, type Step, type StepGroup } from "../lib/steps.ts";
+import { type Deadline, deadline } from "../lib/wait.ts";
 import type { Kube } from "../lib/kube/client.ts";
 import { recordRollout, resultsDirFlag } from "../lib/report/records.ts";
 
@@ -47,7 +48,7 @@ export const flags = {
 export function rolloutPlan(
   kube: () => Kube,
   values: Values,
-  o: { dryRun: boolean; diff: boolean; timeoutMs: number; prune: boolean },
+  o: { dryRun: boolean; diff: boolean; deadline: Deadline; prune: boolean },
   report: RolloutReport,
 ): (Step | StepGroup)[] {
   let waves: (Step | StepGroup)[] = [];
@@ -103,7 +104,7 @@ export async function main(args: string[]): Promise<void> {
       rolloutPlan(() => kube, values, {
         dryRun,
         diff: o.diff,
-        timeoutMs: o.timeout,
+        deadline: deadline(o.timeout),
         prune: !o.noPrune,
       }, report),
     );

@@ -24,7 +24,7 @@ import { CncfdemoError } from "../errors.ts";
 import { type Step, step } from "../steps.ts";
 import { pollUntil } from "../wait.ts";
 import { awsErrorName, awsFailure, awsStep } from "./aws_error.ts";
-import { IMAGE_TAGS } from "./bootstrap.ts";
+import { IMAGE_TAGS } from "./actions/check_access.ts";
 import type { AwsClients } from "./clients.ts";
 import { type NodeRecipe, nodeRecipe } from "./node_recipe.ts";
 

@@ -8,6 +8,7 @@ import { regionFlag } from "../aws/flags.ts";
 import { UsageError } from "../errors.ts";
 import type { FlagSpec, Parsed } from "../flags.ts";
 import { runSteps } from "../steps.ts";
+import type { Deadline } from "../wait.ts";
 import { awsProvider } from "./aws.ts";
 import type { Provider, ProviderId } from "./provider.ts";
 import { simProvider } from "./sim.ts";
@@ -19,7 +20,8 @@ import { localFlags } from "./local_flags.ts";
 export interface TeardownInput {
   name: string;
   kubeconfig: string;
-  timeoutMs: number;
+  /** The task's one deadline. */
+  deadline: Deadline;
   /** The provider's own teardown flags ({@link ProviderEntry.teardownFlags}), parsed. */
   flags: Record<string, unknown>;
 }
@@ -98,7 +100,7 @@ export const PROVIDERS = {
         name: o.name,
         region: o.flags.region as string | undefined,
         kubeconfig: o.kubeconfig,
-        timeoutMs: o.timeoutMs,
+        deadline: o.deadline,
       }),
     demo: {
       unsupported:
