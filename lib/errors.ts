@@ -32,13 +32,6 @@ export class HelpShown extends CncfdemoError {
 /** A wait that ran out of time; the message names what was still not ready. */
 export class TimeoutError extends CncfdemoError {}
 
-/** Several failures collected from parallel work, reported together. */
-export class AggregateFailure extends CncfdemoError {
-  constructor(readonly errors: unknown[], summary: string) {
-    super(`${summary}: ${errors.map(errorMessage).join("; ")}`);
-  }
-}
-
 /** The message of any thrown value, flattened to one line. */
 export function errorMessage(err: unknown): string {
   const text = err instanceof Error ? err.message : String(err);
