@@ -38,6 +38,8 @@ Deno.test("the same cluster name in two regions: both bootstraps succeed, each t
     typeof REGIONS[number],
     AwsClients
   >;
+  const teardown = (region: string) =>
+    sb.task("teardown.ts", ["--provider", "aws", "--name", NAME, "--region", region]);
   try {
     for (const region of REGIONS) {
       const up = await sb.task("bootstrap_aws.ts", [
@@ -74,27 +76,13 @@ Deno.test("the same cluster name in two regions: both bootstraps succeed, each t
     assert.doesNotMatch(await policyOf(us, "us-east-1"), /eu-west-1/);
     assert.match(await policyOf(us, "eu-west-1"), /:eu-west-1:/);
 
-    const downUs = await sb.task("teardown.ts", [
-      "--provider",
-      "aws",
-      "--name",
-      NAME,
-      "--region",
-      "us-east-1",
-    ]);
+    const downUs = await teardown("us-east-1");
     assert.equal(downUs.code, 0, downUs.stderr);
     assert.deepEqual(await ids(us), []);
     assert.deepEqual(await ids(eu), euIds, "the eu-west-1 cluster after the us-east-1 teardown");
     assert.deepEqual(await census(us), { ...empty(), ...globalCounts(euIds) });
 
-    const downEu = await sb.task("teardown.ts", [
-      "--provider",
-      "aws",
-      "--name",
-      NAME,
-      "--region",
-      "eu-west-1",
-    ]);
+    const downEu = await teardown("eu-west-1");
     assert.equal(downEu.code, 0, downEu.stderr);
     assert.deepEqual(await ids(eu), []);
     assert.deepEqual(await census(us), empty());

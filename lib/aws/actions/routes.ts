@@ -6,7 +6,7 @@ import {
   DescribeRouteTablesCommand,
   ReplaceRouteCommand,
 } from "@aws-sdk/client-ec2";
-import { clusterFilter, tagSpec } from "../ec2_find.ts";
+import { clusterFiltersIn, tagSpec } from "../ec2_find.ts";
 import type { AwsAction } from "./context.ts";
 import { Tally } from "./converge.ts";
 
@@ -19,7 +19,7 @@ export const routes: AwsAction = {
     const igwId = ctx.need("igwId");
     const found = await aws.ec2.send(
       new DescribeRouteTablesCommand({
-        Filters: [clusterFilter(o.name), { Name: "vpc-id", Values: [vpcId] }],
+        Filters: clusterFiltersIn(o.name, vpcId),
       }),
     );
     const t = new Tally();

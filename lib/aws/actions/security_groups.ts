@@ -10,7 +10,7 @@ import {
   type IpPermission,
   RevokeSecurityGroupIngressCommand,
 } from "@aws-sdk/client-ec2";
-import { clusterFilter, tagSpec } from "../ec2_find.ts";
+import { clusterFiltersIn, tagSpec } from "../ec2_find.ts";
 import { type Role, ROLES } from "../names.ts";
 import type { AwsAction, Facts } from "./context.ts";
 import { Tally } from "./converge.ts";
@@ -46,7 +46,7 @@ export const securityGroups: AwsAction = {
     const vpcId = ctx.need("vpcId");
     const found = await aws.ec2.send(
       new DescribeSecurityGroupsCommand({
-        Filters: [clusterFilter(o.name), { Name: "vpc-id", Values: [vpcId] }],
+        Filters: clusterFiltersIn(o.name, vpcId),
       }),
     );
     const t = new Tally();

@@ -4,7 +4,7 @@ import {
   DescribeSubnetsCommand,
   ModifySubnetAttributeCommand,
 } from "@aws-sdk/client-ec2";
-import { clusterFilter, tagSpec } from "../ec2_find.ts";
+import { clusterFiltersIn, tagSpec } from "../ec2_find.ts";
 import { k8sClusterTag } from "../names.ts";
 import type { AwsAction } from "./context.ts";
 import { Tally } from "./converge.ts";
@@ -18,7 +18,7 @@ export const subnets: AwsAction = {
     const zones = ctx.need("zones");
     const found = await aws.ec2.send(
       new DescribeSubnetsCommand({
-        Filters: [clusterFilter(o.name), { Name: "vpc-id", Values: [vpcId] }],
+        Filters: clusterFiltersIn(o.name, vpcId),
       }),
     );
     const t = new Tally();
