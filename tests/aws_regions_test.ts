@@ -2,13 +2,16 @@
  * The same cluster name in two regions, against one moto_server (IAM and Route 53 are global
  * there as on AWS): both bootstraps succeed with IAM roles, instance profiles and hosted zones of
  * their own, the second does not touch the first's role policies, and each teardown leaves the
- * other region's cluster — its whole inventory — as it was.
+ * other region's cluster — its whole inventory, and the kube context pointing at it — as it was.
  */
 import assert from "node:assert/strict";
+import { dirname } from "node:path";
+import { stringify } from "yaml";
 import { GetRolePolicyCommand } from "@aws-sdk/client-iam";
 import type { AwsClients } from "../lib/aws/clients.ts";
 import { countByType, inventory } from "../lib/aws/inventory.ts";
 import { clusterNames } from "../lib/aws/names.ts";
+import { kubeContexts } from "../lib/kube/kubeconfig.ts";
 import { census, empty } from "./support/aws_census.ts";
 import { sandbox } from "./support/env.ts";
 import { moto } from "./support/moto.ts";
@@ -76,14 +79,35 @@ Deno.test("the same cluster name in two regions: both bootstraps succeed, each t
     assert.doesNotMatch(await policyOf(us, "us-east-1"), /eu-west-1/);
     assert.match(await policyOf(us, "eu-west-1"), /:eu-west-1:/);
 
+    // The kube context aws-<name> of the eu-west-1 cluster (as a bootstrap that waited merges it).
+    const euIp = (await inventory(eu, NAME)).find((r) => r.type === "elastic-ip")!.meta!.ip!;
+    await Deno.mkdir(dirname(sb.kubeconfig), { recursive: true });
+    await Deno.writeTextFile(
+      sb.kubeconfig,
+      stringify({
+        apiVersion: "v1",
+        kind: "Config",
+        clusters: [{ name: `aws-${NAME}`, cluster: { server: `https://${euIp}:6443` } }],
+        users: [{ name: `aws-${NAME}`, user: {} }],
+        contexts: [{
+          name: `aws-${NAME}`,
+          context: { cluster: `aws-${NAME}`, user: `aws-${NAME}` },
+        }],
+        "current-context": `aws-${NAME}`,
+      }),
+    );
+
     const downUs = await teardown("us-east-1");
     assert.equal(downUs.code, 0, downUs.stderr);
+    assert.match(downUs.stderr, new RegExp(`left: it points at https://${euIp}:6443`));
+    assert.deepEqual(await kubeContexts(sb.kubeconfig), [`aws-${NAME}`]);
     assert.deepEqual(await ids(us), []);
     assert.deepEqual(await ids(eu), euIds, "the eu-west-1 cluster after the us-east-1 teardown");
     assert.deepEqual(await census(us), { ...empty(), ...globalCounts(euIds) });
 
     const downEu = await teardown("eu-west-1");
     assert.equal(downEu.code, 0, downEu.stderr);
+    assert.deepEqual(await kubeContexts(sb.kubeconfig), []);
     assert.deepEqual(await ids(eu), []);
     assert.deepEqual(await census(us), empty());
     assert.deepEqual(await census(eu), empty());

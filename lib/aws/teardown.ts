@@ -7,6 +7,7 @@
  * enforced here rather than trusted to AWS errors (moto, for one, does not raise them for subnets
  * with instances or VPCs with a gateway attached).
  */
+import { parse } from "yaml";
 import { CncfdemoError, errorMessage } from "../errors.ts";
 import { removeKubeEntry } from "../kube/kubeconfig.ts";
 import { log } from "../log.ts";
@@ -177,6 +178,23 @@ async function deleteType(
   return `${results.filter(Boolean).length}/${items.length} ${type}`;
 }
 
+/** The server of context `name` in the kubeconfig file at `path`, if it has that context. */
+async function contextServer(path: string, name: string): Promise<string | undefined> {
+  let text: string;
+  try {
+    text = await Deno.readTextFile(path);
+  } catch (err) {
+    if (err instanceof Deno.errors.NotFound) return undefined;
+    throw err;
+  }
+  const doc = (parse(text) ?? {}) as {
+    contexts?: { name?: string; context?: { cluster?: string } }[];
+    clusters?: { name?: string; cluster?: { server?: string } }[];
+  };
+  const cluster = doc.contexts?.find((c) => c.name === name)?.context?.cluster;
+  return doc.clusters?.find((c) => c.name === cluster)?.cluster?.server;
+}
+
 /** The teardown steps of cluster `o.name`. */
 export function awsTeardownSteps(o: AwsDeleteOptions): (Step | StepGroup)[] {
   const aws = o.clients;
@@ -201,6 +219,12 @@ export function awsTeardownSteps(o: AwsDeleteOptions): (Step | StepGroup)[] {
       "parallel" in s ? parallel(s.name, s.parallel.map(stageStep)) : stageStep(s)
     ),
     mk(`Remove kube context aws-${o.name}`, "edit the kubeconfig", async () => {
+      // The same name in another region has the same context name: leave one that points there.
+      const ip = inv.find((r) => r.type === "elastic-ip")?.meta?.ip;
+      const server = await contextServer(o.kubeconfig, `aws-${o.name}`);
+      if (ip && server && server !== `https://${ip}:6443`) {
+        return `left: it points at ${server}, not at this cluster (${ip})`;
+      }
       return (await removeKubeEntry(o.kubeconfig, `aws-${o.name}`))
         ? `removed from ${o.kubeconfig}`
         : "not present";
