@@ -68,7 +68,10 @@ export const flags = {
   "ssh-cidr": cidrFlag("Who may reach SSH on port 22 (default: SSH closed)"),
   "no-wait": flag.boolean("Stop once the Auto Scaling groups exist (no wait, no kube context)"),
   "dry-run": flag.boolean("Print the plan and exit: no AWS call is made"),
-  timeout: flag.duration("How long to wait for the cluster", { default: "20m" }),
+  timeout: flag.duration(
+    "Deadline of the whole run, shared by its waits (DNS record, kubeconfig, API server, add-ons)",
+    { default: "20m" },
+  ),
   kubeconfig: flag.string(
     "Kubeconfig to merge the aws-<name> context into (default: $KUBECONFIG's first file, else ~/.kube/config)",
     { placeholder: "FILE" },

@@ -39,7 +39,7 @@ export interface SimCreateOptions {
   binDir?: string | undefined;
   /** The kubeconfig to merge the context into (default: first of KUBECONFIG, or ~/.kube/config). */
   kubeconfig?: string | undefined;
-  /** How long to wait for the API server and the nodes. */
+  /** The deadline of the bootstrap (from now), shared by its waits: the API server, the nodes, the metrics API. */
   timeoutMs: number;
 }
 
