@@ -39,7 +39,7 @@ export interface SimCreateOptions {
   binDir?: string | undefined;
   /** The kubeconfig to merge the context into (default: first of KUBECONFIG, or ~/.kube/config). */
   kubeconfig?: string | undefined;
-  /** The deadline of the bootstrap (from now), shared by its waits: the API server, the nodes, the metrics API. */
+  /** The bootstrap's deadline (from now), shared by its waits: API server, nodes, metrics API. */
   timeoutMs: number;
 }
 
