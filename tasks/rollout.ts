@@ -93,6 +93,7 @@ export function reportLine(r: RolloutReport, dryRun: boolean): string {
 
 export async function main(args: string[]): Promise<void> {
   const o = parseFlags(command, flags, args);
+  const until = deadline(o.timeout);
   const values = await resolveValues(o.values, o.set);
   await checkTemplates(values);
   const kube = await connectKube(o);
@@ -104,7 +105,7 @@ export async function main(args: string[]): Promise<void> {
       rolloutPlan(() => kube, values, {
         dryRun,
         diff: o.diff,
-        deadline: deadline(o.timeout),
+        deadline: until,
         prune: !o.noPrune,
       }, report),
     );
