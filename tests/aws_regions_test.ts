@@ -7,7 +7,7 @@
 import assert from "node:assert/strict";
 import { dirname } from "node:path";
 import { stringify } from "yaml";
-import { GetRolePolicyCommand } from "@aws-sdk/client-iam";
+import { CreateRoleCommand, DeleteRoleCommand, GetRolePolicyCommand } from "@aws-sdk/client-iam";
 import type { AwsClients } from "../lib/aws/clients.ts";
 import { countByType, inventory } from "../lib/aws/inventory.ts";
 import { clusterNames } from "../lib/aws/names.ts";
@@ -97,13 +97,32 @@ Deno.test("the same cluster name in two regions: both bootstraps succeed, each t
       }),
     );
 
+    // A role made before IAM names carried the region: whose it is cannot be told, so it stays.
+    await us.iam.send(
+      new CreateRoleCommand({
+        RoleName: `cncfdemo-${NAME}-masters`,
+        Path: `/cncfdemo/${NAME}/`,
+        AssumeRolePolicyDocument: "{}",
+        Tags: [{ Key: "KubernetesCluster", Value: NAME }],
+      }),
+    );
+
     const downUs = await teardown("us-east-1");
     assert.equal(downUs.code, 0, downUs.stderr);
+    assert.match(
+      downUs.stderr,
+      new RegExp(`left IAM roles from before .*: cncfdemo-${NAME}-masters;`),
+    );
     assert.match(downUs.stderr, new RegExp(`left: it points at https://${euIp}:6443`));
     assert.deepEqual(await kubeContexts(sb.kubeconfig), [`aws-${NAME}`]);
     assert.deepEqual(await ids(us), []);
     assert.deepEqual(await ids(eu), euIds, "the eu-west-1 cluster after the us-east-1 teardown");
-    assert.deepEqual(await census(us), { ...empty(), ...globalCounts(euIds) });
+    assert.deepEqual(await census(us), {
+      ...empty(),
+      ...globalCounts(euIds),
+      "iam-role": globalCounts(euIds)["iam-role"]! + 1,
+    });
+    await us.iam.send(new DeleteRoleCommand({ RoleName: `cncfdemo-${NAME}-masters` }));
 
     const downEu = await teardown("eu-west-1");
     assert.equal(downEu.code, 0, downEu.stderr);

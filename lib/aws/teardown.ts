@@ -7,6 +7,7 @@
  * enforced here rather than trusted to AWS errors (moto, for one, does not raise them for subnets
  * with instances or VPCs with a gateway attached).
  */
+import { ListRolesCommand } from "@aws-sdk/client-iam";
 import { parse } from "yaml";
 import { CncfdemoError, errorMessage } from "../errors.ts";
 import { removeKubeEntry } from "../kube/kubeconfig.ts";
@@ -195,6 +196,13 @@ async function contextServer(path: string, name: string): Promise<string | undef
   return doc.clusters?.find((c) => c.name === cluster)?.cluster?.server;
 }
 
+/** Roles made before IAM names carried the region (path `/cncfdemo/<name>/`): left, and named. */
+async function legacyRoles(aws: AwsClients, name: string): Promise<string[]> {
+  const path = `/cncfdemo/${name}/`;
+  const out = await aws.iam.send(new ListRolesCommand({ PathPrefix: path }));
+  return (out.Roles ?? []).filter((r) => r.Path === path).map((r) => r.RoleName!);
+}
+
 /** The teardown steps of cluster `o.name`. */
 export function awsTeardownSteps(o: AwsDeleteOptions): (Step | StepGroup)[] {
   const aws = o.clients;
@@ -229,7 +237,15 @@ export function awsTeardownSteps(o: AwsDeleteOptions): (Step | StepGroup)[] {
         ? `removed from ${o.kubeconfig}`
         : "not present";
     }),
-    mk("Verify nothing is left", "list the cluster's resources again", async () => {
+    mk("Verify nothing is left", "list the cluster's resources again", async (ctx) => {
+      const legacy = await legacyRoles(aws, o.name);
+      if (legacy.length) {
+        ctx.note(
+          `left IAM roles from before names carried the region (path /cncfdemo/${o.name}/): ${
+            legacy.join(", ")
+          }; they may serve "${o.name}" in another region: delete them by hand once none is left`,
+        );
+      }
       const left = await inventory(aws, o.name);
       if (left.length) {
         const items = left.map((r) => {
