@@ -22,6 +22,7 @@ import { runMain } from "../lib/errors.ts";
 import { type Command, flag, parseFlags } from "../lib/flags.ts";
 import { isVerbose, log } from "../lib/log.ts";
 import { runSteps } from "../lib/steps.ts";
+import { deadline } from "../lib/wait.ts";
 
 export const command: Command = {
   name: "bake",
@@ -93,7 +94,7 @@ export async function main(args: string[]): Promise<void> {
     clients: aws,
     baseImage: o.baseImage,
     instanceType: o.instanceType,
-    timeoutMs: o.timeout,
+    deadline: deadline(o.timeout),
   };
   const state: BakeState = {};
   const started = performance.now();

@@ -21,6 +21,7 @@ import { isVerbose, log } from "../lib/log.ts";
 import { clusterNameFlag } from "../lib/providers/sim_flags.ts";
 import { resultsDirFlag } from "../lib/report/schema.ts";
 import { runSteps, type StepRecord } from "../lib/steps.ts";
+import { deadline } from "../lib/wait.ts";
 
 export const command: Command = {
   name: "bootstrap:aws",
@@ -57,7 +58,10 @@ export const flags = {
   "ssh-cidr": cidrFlag("Who may reach SSH on port 22 (default: SSH closed)"),
   "no-wait": flag.boolean("Stop once the Auto Scaling groups exist (no wait, no kube context)"),
   "dry-run": flag.boolean("Print the plan and exit: no AWS call is made"),
-  timeout: flag.duration("How long to wait for the cluster", { default: "20m" }),
+  timeout: flag.duration(
+    "Deadline of the whole run, shared by its waits (DNS record, kubeconfig, API server, add-ons)",
+    { default: "20m" },
+  ),
   kubeconfig: flag.string(
     "Kubeconfig to merge the aws-<name> context into (default: $KUBECONFIG's first file, else ~/.kube/config)",
     { placeholder: "FILE" },
@@ -91,7 +95,7 @@ export async function main(args: string[]): Promise<void> {
     apiCidr: o.apiCidr,
     sshCidr: o.sshCidr,
     wait: !o.noWait,
-    timeoutMs: o.timeout,
+    deadline: deadline(o.timeout),
     kubeconfig,
     failAfterStep: Deno.env.get("CNCFDEMO_FAIL_AFTER_STEP") || undefined,
   };

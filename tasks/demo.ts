@@ -38,6 +38,7 @@ import { valuesFlags } from "../lib/stack/values_flags.ts";
 import { runSteps, sequence, type Step, type StepGroup } from "../lib/steps.ts";
 import type { FirstGoodRequest } from "../lib/report/records.ts";
 import { defaultResultsDir } from "../lib/report/schema.ts";
+import { deadline } from "../lib/wait.ts";
 import { formatDuration } from "../lib/duration.ts";
 
 export const command: Command = {
@@ -74,9 +75,10 @@ const common = {
       placeholder: "FILE",
     },
   ),
-  timeout: flag.duration("How long the bootstrap and the rollout may each take", {
-    default: "10m",
-  }),
+  timeout: flag.duration(
+    "Deadline of the whole demo, shared by every wait: bootstrap, rollout, first good request",
+    { default: "20m" },
+  ),
   "no-bench": flag.boolean("Skip the closing benchmark"),
   "results-dir": flag.string(
     "Directory for the records and the benchmark's <id>.json ($CNCFDEMO_RESULTS_DIR sets the default)",
@@ -146,6 +148,7 @@ export function whereThingsAre(values: Values, context: string): string[] {
 
 export async function main(args: string[]): Promise<void> {
   const o = parseFlags(command, flags, args);
+  const until = deadline(o.timeout);
   if (o.context && o.provider) {
     throw new UsageError(
       `Pass --context (run on an existing cluster) or --provider (bootstrap one), not both: --context ${o.context} --provider ${o.provider}`,
@@ -203,11 +206,11 @@ export async function main(args: string[]): Promise<void> {
   let existed: boolean | null = null;
   if (entry && "flags" in entry.demo) {
     await assertKubeconfigWritable(kubeconfig);
-    await entry.demo.preflight(own, { kubeconfig, timeoutMs: o.timeout });
+    await entry.demo.preflight(own, { kubeconfig, timeoutMs: until.left() });
     existed = await recording.existedBefore(await entry.load(), String(own.name));
     bootstrap = [sequence(
       `Bootstrap the ${entry.title} cluster`,
-      await entry.demo.bootstrapSteps(own, { kubeconfig, timeoutMs: o.timeout }, info),
+      await entry.demo.bootstrapSteps(own, { kubeconfig, timeoutMs: until.left() }, info),
     )];
   }
   const values = await resolveValues(o.values, o.set);
@@ -266,7 +269,7 @@ export async function main(args: string[]): Promise<void> {
       rolloutPlan(getKube, values, {
         dryRun: false,
         diff: false,
-        timeoutMs: o.timeout,
+        deadline: until,
         prune: true,
       }, report),
     ),
@@ -277,7 +280,10 @@ export async function main(args: string[]): Promise<void> {
         const target = probeTarget(values, benchUrl);
         firstNote = !can?.ok ? can?.reason ?? "" : target ? null : "no HTTP component is on";
         if (firstNote !== null) return `skipped: ${firstNote}`;
-        first = await firstGoodRequest(getKube(), target!, { timeoutMs: o.timeout, rolloutEndMs });
+        first = await firstGoodRequest(getKube(), target!, {
+          timeoutMs: until.left(),
+          rolloutEndMs,
+        });
         return `${first.target} answered ${formatDuration(first.ms)} after the command started`;
       },
     },

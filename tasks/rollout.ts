@@ -16,6 +16,7 @@ import { log } from "../lib/log.ts";
 import { resultsDirFlag } from "../lib/report/schema.ts";
 import { valuesFlags } from "../lib/stack/values_flags.ts";
 import { runSteps } from "../lib/steps.ts";
+import { deadline } from "../lib/wait.ts";
 
 export const command: Command = {
   name: "rollout",
@@ -40,6 +41,7 @@ export const flags = {
 
 export async function main(args: string[]): Promise<void> {
   const o = parseFlags(command, flags, args);
+  const until = deadline(o.timeout);
   // The stack, the Kubernetes client and the records load only now: --help answers without them.
   const [{ connectKube }, { checkTemplates }, { emptyReport }, { resolveValues }, plan, records] =
     await Promise.all([
@@ -62,7 +64,7 @@ export async function main(args: string[]): Promise<void> {
       rolloutPlan(() => kube, values, {
         dryRun,
         diff: o.diff,
-        timeoutMs: o.timeout,
+        deadline: until,
         prune: !o.noPrune,
       }, report),
     );

@@ -19,6 +19,7 @@ import {
   refuseForeignFlags,
 } from "../lib/providers/providers.ts";
 import { runSteps } from "../lib/steps.ts";
+import { deadline } from "../lib/wait.ts";
 
 export const command: Command = {
   name: "teardown",
@@ -69,6 +70,7 @@ export async function main(args: string[]): Promise<void> {
       `Nothing to tear down: pass --apps, or --provider ${PROVIDER_IDS.join("|")} (see --help)`,
     );
   }
+  const until = deadline(o.timeout);
   const entry = o.provider ? providerEntry(o.provider) : undefined;
   if (o.provider) {
     refuseForeignFlags(args, o.provider, entry!.teardownFlags, (e) => e.teardownFlags);
@@ -79,7 +81,7 @@ export async function main(args: string[]): Promise<void> {
     const { teardownAppsSteps } = await import("../lib/stack/teardown_apps.ts");
     const kube = await connectKube({ kubeconfig: o.kubeconfig, context: o.context });
     try {
-      await runSteps(teardownAppsSteps(() => kube, o.timeout));
+      await runSteps(teardownAppsSteps(() => kube, until));
     } finally {
       kube.close();
     }
@@ -89,7 +91,7 @@ export async function main(args: string[]): Promise<void> {
   await entry.teardown({
     name: o.name,
     kubeconfig: o.kubeconfig ?? defaultKubeconfigPath(),
-    timeoutMs: o.timeout,
+    deadline: until,
     flags: o as unknown as Record<string, unknown>,
   });
   log.info(`Cluster "${o.name}" (${o.provider}) is gone.`);

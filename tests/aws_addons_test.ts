@@ -18,7 +18,7 @@ Deno.test("AWS add-ons: accepted by a real API server, a re-apply changes nothin
   const ca = await makeCa();
   const objects = awsAddonObjects({
     clusterName: "demo",
-    vpcCidr: clusterNames("demo").vpcCidr,
+    vpcCidr: clusterNames("demo", "eu-west-1").vpcCidr,
     caCert: ca.cert,
     metricsServerTls: await metricsServerCert(ca, undefined),
   });

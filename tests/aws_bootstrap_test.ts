@@ -101,7 +101,7 @@ Deno.test("bootstrap:aws --no-wait creates the inventory, a second run creates n
 
     const again = await sb.task("teardown.ts", ["--provider", "aws", "--name", NAME]);
     assert.equal(again.code, 0, again.stderr);
-    assert.match(again.stderr, /0 resources: nothing/);
+    assert.match(again.stderr, /0 resources in us-east-1: nothing/);
   } finally {
     await sb.cleanup();
   }
@@ -205,7 +205,7 @@ Deno.test("teardown exits non-zero naming a resource it cannot delete, and compl
     assert.match(
       error,
       new RegExp(
-        `^error: 1 resource of cluster "${NAME}" is still there: vpc ${vpcId} \\(.*DependencyViolation`,
+        `^error: 1 resource of cluster "${NAME}" in us-east-1 is still there: vpc ${vpcId} \\(.*DependencyViolation`,
       ),
     );
     assert.equal((await inventory(aws, NAME)).length, 1);

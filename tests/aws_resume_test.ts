@@ -8,6 +8,7 @@ import { awsBootstrapSteps, type AwsCreateOptions } from "../lib/aws/bootstrap.t
 import { awsTeardownSteps } from "../lib/aws/teardown.ts";
 import { runSteps, type Step, type StepGroup } from "../lib/steps.ts";
 import { census, empty, expectedAfterBootstrap } from "./support/aws_census.ts";
+import { deadline } from "../lib/wait.ts";
 import { moto } from "./support/moto.ts";
 
 const quiet = { write: () => {}, summary: false, interactive: false };
@@ -29,7 +30,7 @@ Deno.test("a bootstrap interrupted after any step is completed by the next run; 
     imageId: image,
     apiCidr: "198.51.100.0/24",
     wait: false,
-    timeoutMs: 30_000,
+    deadline: deadline(30_000),
     kubeconfig: `${dir}/config`,
     failAfterStep,
   });
@@ -52,7 +53,7 @@ Deno.test("a bootstrap interrupted after any step is completed by the next run; 
           name: "resume",
           clients: aws,
           kubeconfig: `${dir}/config`,
-          timeoutMs: 30_000,
+          deadline: deadline(30_000),
         }),
         quiet,
       );
@@ -80,7 +81,7 @@ Deno.test("teardown completes a teardown interrupted half-way", async () => {
         imageId: image,
         apiCidr: "198.51.100.0/24",
         wait: false,
-        timeoutMs: 30_000,
+        deadline: deadline(30_000),
         kubeconfig: `${dir}/config`,
       }),
       quiet,
@@ -89,7 +90,7 @@ Deno.test("teardown completes a teardown interrupted half-way", async () => {
       name: "half",
       clients: aws,
       kubeconfig: `${dir}/config`,
-      timeoutMs: 30_000,
+      deadline: deadline(30_000),
     });
     // Only the first three steps: groups, rule, instances gone; the rest still there.
     await runSteps(steps.slice(0, 3), quiet);
@@ -101,7 +102,7 @@ Deno.test("teardown completes a teardown interrupted half-way", async () => {
         name: "half",
         clients: aws,
         kubeconfig: `${dir}/config`,
-        timeoutMs: 30_000,
+        deadline: deadline(30_000),
       }),
       quiet,
     );

@@ -18,8 +18,8 @@ import { clusterNames } from "../lib/aws/names.ts";
 import { resolveBinaries } from "../lib/binaries.ts";
 import { run } from "../lib/process.ts";
 import { runSteps } from "../lib/steps.ts";
-import { pollUntil } from "../lib/wait.ts";
-import { moto } from "./support/moto.ts";
+import { deadline, pollUntil } from "../lib/wait.ts";
+import { moto, TEST_REGION } from "./support/moto.ts";
 
 const NAME = "waits";
 
@@ -27,7 +27,7 @@ Deno.test("bootstrap:aws waits for the masters' record, the published kubeconfig
   const m = await moto();
   await m.reset();
   const aws = m.clients();
-  const n = clusterNames(NAME);
+  const n = clusterNames(NAME, TEST_REGION);
   const { paths } = await resolveBinaries(["kubeadm"]);
   const dir = await Deno.makeTempDir({ prefix: "cncfdemo-wait-" });
   const kubeconfig = `${dir}/kubeconfig`;
@@ -43,7 +43,7 @@ Deno.test("bootstrap:aws waits for the masters' record, the published kubeconfig
         imageId: await m.image(),
         apiCidr: "127.0.0.0/8",
         wait: true,
-        timeoutMs: 60_000,
+        deadline: deadline(60_000),
         kubeconfig,
         // the stand-in master serves /readyz only: the add-ons are tested against a real API
         // server in tests/aws_addons_test.ts

@@ -14,7 +14,8 @@ import { hasReadyEndpoint, readiness } from "../lib/kube/readiness.ts";
 import { watchUntil } from "../lib/kube/watch.ts";
 import { commonLabels, MANAGED_SELECTOR } from "../lib/stack/components.ts";
 import type { Rendered } from "../lib/stack/render.ts";
-import { Deadline, readLiveState, waitReady } from "../lib/stack/rollout.ts";
+import { readLiveState, waitReady } from "../lib/stack/rollout.ts";
+import { Deadline } from "../lib/wait.ts";
 import { startPushgateway } from "./support/servers.ts";
 import { withSimCluster } from "./support/sim_cluster.ts";
 

@@ -32,6 +32,7 @@ import {
   metricsServerObjects,
 } from "../addons/metrics_server.ts";
 import { type Step, step } from "../steps.ts";
+import type { Deadline } from "../wait.ts";
 import { CLUSTER_TAG } from "./names.ts";
 
 export const AWS_ADDON_FIELD_MANAGER = "cncfdemo-aws";
@@ -581,7 +582,8 @@ export interface AwsAddonStepsOptions {
   vpcCidr: string;
   /** The cluster CA (certificate and key, PEM), known once the CA step ran. */
   ca: () => { cert: string; key: string };
-  timeoutMs: number;
+  /** The task's deadline, shared with its other waits. */
+  deadline: Deadline;
 }
 
 /** Apply the add-ons, then wait until they run and the metrics API answers. */
@@ -643,12 +645,10 @@ export function awsAddonSteps(o: AwsAddonStepsOptions): Step[] {
           update(xs);
           return left().length === 0;
         }, {
-          timeoutMs: o.timeoutMs,
+          timeoutMs: o.deadline.left(),
           signal: stop.signal,
           describe: () =>
-            `The cluster add-ons are not ready after ${Math.round(o.timeoutMs / 1000)}s: ${
-              left().join(", ")
-            }`,
+            `The cluster add-ons are not ready ${o.deadline.within}: ${left().join(", ")}`,
           onChange: () => ctx.progress(left()[0] ?? "ready"),
         });
       let deployments: KubernetesObject[] = [];

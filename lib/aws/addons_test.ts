@@ -17,7 +17,7 @@ async function objects() {
   const tls = await metricsServerCert(ca, undefined);
   const objs = awsAddonObjects({
     clusterName: "demo",
-    vpcCidr: clusterNames("demo").vpcCidr,
+    vpcCidr: clusterNames("demo", "eu-west-1").vpcCidr,
     caCert: ca.cert,
     metricsServerTls: tls,
   });

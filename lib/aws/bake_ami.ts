@@ -22,9 +22,9 @@ import { Buffer } from "node:buffer";
 import { VERSIONS } from "../binaries.ts";
 import { CncfdemoError } from "../errors.ts";
 import { type Step, step } from "../steps.ts";
-import { pollUntil } from "../wait.ts";
+import { type Deadline, pollUntil } from "../wait.ts";
 import { awsErrorName, awsFailure, awsStep } from "./aws_error.ts";
-import { IMAGE_TAGS } from "./bootstrap.ts";
+import { IMAGE_TAGS } from "./actions/check_access.ts";
 import type { AwsClients } from "./clients.ts";
 import { type NodeRecipe, nodeRecipe } from "./node_recipe.ts";
 
@@ -37,7 +37,8 @@ export interface BakeAmiOptions {
   clients: AwsClients;
   baseImage?: string | undefined;
   instanceType: string;
-  timeoutMs: number;
+  /** The task's deadline, shared by its waits. */
+  deadline: Deadline;
 }
 
 export interface BakeState {
@@ -171,7 +172,7 @@ export function bakeAmiSteps(o: BakeAmiOptions, state: BakeState): Step[] {
         ctx.progress(`builder ${lastState}`);
         return false;
       }, {
-        timeoutMs: o.timeoutMs,
+        deadline: o.deadline,
         intervalMs: 2_000,
         maxIntervalMs: 15_000,
         describe: () =>
@@ -216,7 +217,7 @@ export function bakeAmiSteps(o: BakeAmiOptions, state: BakeState): Step[] {
         ctx.progress(last);
         return last === "available";
       }, {
-        timeoutMs: o.timeoutMs,
+        deadline: o.deadline,
         intervalMs: 2_000,
         maxIntervalMs: 15_000,
         describe: () => `Image ${state.imageId} is still ${last}`,
@@ -262,7 +263,8 @@ export function terminateBuilderStep(o: BakeAmiOptions, state: BakeState): Step 
         ctx.progress(`${left.length} still terminating`);
         return left.length === 0;
       }, {
-        timeoutMs: Math.max(o.timeoutMs, 60_000),
+        // Clean-up after a failure: at least a minute, also once the task's deadline has passed.
+        timeoutMs: Math.max(o.deadline.left(), 60_000),
         intervalMs: 1_000,
         maxIntervalMs: 10_000,
         describe: () => `The builder ${[...ids].join(", ")} did not terminate in time`,

@@ -10,6 +10,14 @@ export function clusterFilter(name: string): { Name: string; Values: string[] } 
   return { Name: `tag:${CLUSTER_TAG}`, Values: [name] };
 }
 
+/** The filters that select a cluster's resources in its VPC. */
+export function clusterFiltersIn(
+  name: string,
+  vpcId: string,
+): { Name: string; Values: string[] }[] {
+  return [clusterFilter(name), { Name: "vpc-id", Values: [vpcId] }];
+}
+
 /** TagSpecifications for a create call: cluster tag, Name and extras. */
 export function tagSpec(
   type: ResourceType,

@@ -10,7 +10,7 @@ import {
 import { clusterNames } from "./names.ts";
 
 const ctx: PolicyContext = {
-  names: clusterNames("demo"),
+  names: clusterNames("demo", "eu-west-1"),
   account: "123456789012",
   region: "eu-west-1",
   zoneId: "Z0123456789ABC",

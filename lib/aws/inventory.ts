@@ -1,9 +1,12 @@
 /**
- * Everything a cluster owns on AWS, found from tags and names alone: EC2 resources tagged
- * `KubernetesCluster=<name>` or `kubernetes.io/cluster/<name>` (what Kubernetes creates), the Auto
- * Scaling groups, IAM roles and instance profiles under `/cncfdemo/<name>/`, the private hosted zone,
- * the Lambda, its log group, the EventBridge rule, the SSM parameters under `/cncfdemo/<name>/`, and
- * load balancers and target groups tagged for the cluster. Teardown takes it before and after.
+ * Everything a cluster owns on AWS in one region, found from tags and names alone: EC2 resources
+ * tagged `KubernetesCluster=<name>` or `kubernetes.io/cluster/<name>` (what Kubernetes creates),
+ * the Auto Scaling groups, the Lambda, its log group, the EventBridge rule, the SSM parameters
+ * under `/cncfdemo/<name>/`, load balancers and target groups tagged for the cluster — and of the
+ * global ones only this region's: IAM roles and instance profiles under
+ * `/cncfdemo/<name>/<region>/` tagged with the cluster and the region, and the private hosted zone
+ * tagged (or, before its tags, commented) likewise. A cluster of the same name in another region
+ * is never part of it. Teardown takes it before and after.
  */
 import { DescribeAutoScalingGroupsCommand } from "@aws-sdk/client-auto-scaling";
 import { DescribeLogGroupsCommand } from "@aws-sdk/client-cloudwatch-logs";
@@ -30,13 +33,23 @@ import {
   DescribeTargetGroupsCommand,
 } from "@aws-sdk/client-elastic-load-balancing-v2";
 import { DescribeRuleCommand } from "@aws-sdk/client-eventbridge";
-import { ListInstanceProfilesCommand, ListRolesCommand } from "@aws-sdk/client-iam";
+import {
+  GetInstanceProfileCommand,
+  ListInstanceProfilesCommand,
+  ListRolesCommand,
+  ListRoleTagsCommand,
+} from "@aws-sdk/client-iam";
 import { GetFunctionCommand } from "@aws-sdk/client-lambda";
-import { ListHostedZonesByNameCommand } from "@aws-sdk/client-route-53";
+import {
+  type HostedZone,
+  ListHostedZonesByNameCommand,
+  ListTagsForResourcesCommand,
+  type ResourceTagSet,
+} from "@aws-sdk/client-route-53";
 import { GetParametersByPathCommand } from "@aws-sdk/client-ssm";
 import { awsErrorName } from "./aws_error.ts";
 import type { AwsClients } from "./clients.ts";
-import { CLUSTER_TAG, clusterNames, k8sClusterTag } from "./names.ts";
+import { CLUSTER_TAG, type ClusterNames, clusterNames, isOurs, k8sClusterTag } from "./names.ts";
 
 /** The kinds of resource, in the order teardown deletes them. */
 export const RESOURCE_TYPES = [
@@ -199,53 +212,83 @@ async function groups(aws: AwsClients, name: string): Promise<Resource[]> {
   return out;
 }
 
-async function iam(aws: AwsClients, name: string): Promise<Resource[]> {
-  const path = clusterNames(name).iamPath;
+async function iam(aws: AwsClients, n: ClusterNames): Promise<Resource[]> {
+  const path = n.iamPath;
   const out: Resource[] = [];
   let marker: string | undefined;
   do {
     const page = await aws.iam.send(
-      new ListRolesCommand({
-        PathPrefix: path,
-        ...(marker ? { Marker: marker } : {}),
-      }),
+      new ListRolesCommand({ PathPrefix: path, ...(marker ? { Marker: marker } : {}) }),
     );
     for (const r of page.Roles ?? []) {
-      if (r.Path === path) out.push({ type: "iam-role", id: r.RoleName! });
+      if (r.Path !== path) continue;
+      const tags = await aws.iam.send(new ListRoleTagsCommand({ RoleName: r.RoleName! }));
+      if (isOurs(tags.Tags, n)) out.push({ type: "iam-role", id: r.RoleName! });
     }
     marker = page.IsTruncated ? page.Marker : undefined;
   } while (marker);
   do {
     const page = await aws.iam.send(
-      new ListInstanceProfilesCommand({
-        PathPrefix: path,
-        ...(marker ? { Marker: marker } : {}),
-      }),
+      new ListInstanceProfilesCommand({ PathPrefix: path, ...(marker ? { Marker: marker } : {}) }),
     );
     for (const p of page.InstanceProfiles ?? []) {
-      if (p.Path === path) {
-        out.push({
-          type: "instance-profile",
-          id: p.InstanceProfileName!,
-          meta: { roles: (p.Roles ?? []).map((r) => r.RoleName).join(",") },
-        });
-      }
+      if (p.Path !== path) continue;
+      const got = await aws.iam.send(
+        new GetInstanceProfileCommand({ InstanceProfileName: p.InstanceProfileName! }),
+      );
+      if (!isOurs(got.InstanceProfile?.Tags, n)) continue;
+      out.push({
+        type: "instance-profile",
+        id: p.InstanceProfileName!,
+        meta: { roles: (p.Roles ?? []).map((r) => r.RoleName).join(",") },
+      });
     }
     marker = page.IsTruncated ? page.Marker : undefined;
   } while (marker);
   return out;
 }
 
-async function zones(aws: AwsClients, name: string): Promise<Resource[]> {
-  const zone = `${clusterNames(name).zone}.`;
-  const list = await aws.route53.send(new ListHostedZonesByNameCommand({ DNSName: zone }));
-  return (list.HostedZones ?? []).filter((z) =>
-    z.Name === zone && z.Config?.PrivateZone && z.Config.Comment === `cncfdemo cluster ${name}`
-  ).map((z) => ({ type: "hosted-zone" as const, id: z.Id!.replace("/hostedzone/", "") }));
+/** A hosted zone's id without `/hostedzone/`. */
+export const bareZoneId = (id: string): string => id.replace("/hostedzone/", "");
+
+/**
+ * The private zones `<name>.k8s` of cluster `n.cluster` in `n.region`: tagged with both, or (a run
+ * interrupted before tagging) commented with both; `tagged` says which.
+ */
+export async function clusterZones(
+  aws: AwsClients,
+  n: ClusterNames,
+): Promise<{ id: string; tagged: boolean }[]> {
+  const name = `${n.zone}.`;
+  const zones: HostedZone[] = [];
+  let next: { DNSName?: string; HostedZoneId?: string } = { DNSName: name };
+  while (true) {
+    const page = await aws.route53.send(new ListHostedZonesByNameCommand(next));
+    zones.push(
+      ...(page.HostedZones ?? []).filter((z) => z.Name === name && z.Config?.PrivateZone),
+    );
+    if (!page.IsTruncated || page.NextDNSName !== name) break;
+    next = { DNSName: page.NextDNSName, HostedZoneId: page.NextHostedZoneId! };
+  }
+  const sets: ResourceTagSet[] = [];
+  for (let i = 0; i < zones.length; i += 10) {
+    const out = await aws.route53.send(
+      new ListTagsForResourcesCommand({
+        ResourceType: "hostedzone",
+        ResourceIds: zones.slice(i, i + 10).map((z) => bareZoneId(z.Id!)),
+      }),
+    );
+    sets.push(...(out.ResourceTagSets ?? []));
+  }
+  return zones.flatMap((z) => {
+    const id = bareZoneId(z.Id!);
+    const tagged = isOurs(sets.find((s) => s.ResourceId === id)?.Tags, n);
+    return tagged || z.Config?.Comment === n.zoneComment ? [{ id, tagged }] : [];
+  });
 }
 
-async function serverless(aws: AwsClients, name: string): Promise<Resource[]> {
-  const n = clusterNames(name);
+async function serverless(aws: AwsClients, n: ClusterNames): Promise<Resource[]> {
+  const name = n.cluster;
   const out: Resource[] = [];
   try {
     const f = await aws.lambda.send(new GetFunctionCommand({ FunctionName: n.function }));
@@ -319,14 +362,15 @@ async function loadBalancers(aws: AwsClients, name: string): Promise<Resource[]>
   return out;
 }
 
-/** Everything cluster `name` owns, in teardown order. */
+/** Everything cluster `name` owns in the clients' region, in teardown order. */
 export async function inventory(aws: AwsClients, name: string): Promise<Inventory> {
+  const n = clusterNames(name, aws.region);
   const parts = await Promise.all([
     ec2Resources(aws, name),
     groups(aws, name),
-    iam(aws, name),
-    zones(aws, name),
-    serverless(aws, name),
+    iam(aws, n),
+    clusterZones(aws, n).then((zs) => zs.map((z) => ({ type: "hosted-zone" as const, id: z.id }))),
+    serverless(aws, n),
     loadBalancers(aws, name),
   ]);
   const order = (t: ResourceType) => RESOURCE_TYPES.indexOf(t);

@@ -1,8 +1,8 @@
 /** The plan `bootstrap:aws --dry-run` prints: what would be created, with names and addresses. */
 import { AWS_STORAGE_CLASS } from "./addons.ts";
-import type { AwsCreateOptions } from "./bootstrap.ts";
+import type { AwsCreateOptions } from "./actions/context.ts";
 import { LAMBDA_RUNTIME } from "./lambda_bundle.ts";
-import { CLUSTER_TAG, clusterNames } from "./names.ts";
+import { CLUSTER_TAG, clusterNames, REGION_TAG } from "./names.ts";
 
 function plural(n: number, word: string): string {
   return `${n} ${word}${n === 1 ? "" : "s"}`;
@@ -10,12 +10,12 @@ function plural(n: number, word: string): string {
 
 /** A plain-text plan of what bootstrap:aws creates, for `--dry-run`. */
 export function awsPlan(
-  o: Omit<AwsCreateOptions, "clients" | "kubeconfig" | "timeoutMs">,
+  o: Omit<AwsCreateOptions, "clients" | "kubeconfig" | "deadline">,
   region: string,
 ): string[] {
-  const n = clusterNames(o.name);
+  const n = clusterNames(o.name, region);
   return [
-    `Plan for cluster "${o.name}" in ${region} (every resource tagged ${CLUSTER_TAG}=${o.name}):`,
+    `Plan for cluster "${o.name}" in ${region} (every resource tagged ${CLUSTER_TAG}=${o.name}; IAM and Route 53 also ${REGION_TAG}=${region}):`,
     `  VPC ${n.prefix} ${n.vpcCidr} with DNS support and hostnames`,
     `  2 public subnets (${n.subnetCidrs.slice(0, 2).join(", ")}) in the first two available zones`,
     `  internet gateway and route table (0.0.0.0/0 → gateway)`,
@@ -25,7 +25,7 @@ export function awsPlan(
     `  Elastic IP for the API server`,
     `  IAM roles ${n.role.masters}, ${n.role.minions}, ${n.role.lambda} (path ${n.iamPath}) and instance profiles`,
     `  SSM SecureString parameters under ${n.ssmPrefix}/: CA, bootstrap token, kubeadm init/join configuration`,
-    `  private hosted zone ${n.zone}`,
+    `  private hosted zone ${n.zone} ("${n.zoneComment}")`,
     `  Lambda ${n.function} (${LAMBDA_RUNTIME}, lambda/dns.ts) with log group ${n.logGroup}`,
     `  EventBridge rule ${n.rule}: Auto Scaling launch/terminate of the two groups → Lambda`,
     `  launch templates ${n.launchTemplate.masters}, ${n.launchTemplate.minions} (${o.instanceType}, image ${

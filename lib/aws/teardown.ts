@@ -1,70 +1,22 @@
 /**
- * The steps of `teardown --provider aws`: inventory the cluster by tag, delete in dependency order
- * (groups and Kubernetes' load balancers, then instances, then what referenced them, then the
- * network from the leaves to the VPC), retrying deletes that fail on dependencies until the
- * deadline, then inventory again and fail, naming each leftover, when anything is still there.
- * The order is enforced here rather than trusted to AWS errors (moto, for one, does not raise them
- * for subnets with instances or VPCs with a gateway attached).
+ * The steps of `teardown --provider aws`: inventory the cluster by tag (in its region only), delete
+ * in dependency order — a list of stages over the per-type deleters of lib/aws/deleters.ts (groups
+ * and Kubernetes' load balancers, then instances, then what referenced them, then the network from
+ * the leaves to the VPC) — retrying deletes that fail on dependencies until the task's deadline,
+ * then inventory again and fail, naming each leftover, when anything is still there. The order is
+ * enforced here rather than trusted to AWS errors (moto, for one, does not raise them for subnets
+ * with instances or VPCs with a gateway attached).
  */
-import {
-  DeleteAutoScalingGroupCommand,
-  DescribeAutoScalingGroupsCommand,
-} from "@aws-sdk/client-auto-scaling";
-import { DeleteLogGroupCommand } from "@aws-sdk/client-cloudwatch-logs";
-import {
-  DeleteInternetGatewayCommand,
-  DeleteLaunchTemplateCommand,
-  DeleteNetworkInterfaceCommand,
-  DeleteRouteTableCommand,
-  DeleteSecurityGroupCommand,
-  DeleteSubnetCommand,
-  DeleteVolumeCommand,
-  DeleteVpcCommand,
-  DescribeInstancesCommand,
-  DescribeSecurityGroupsCommand,
-  DetachInternetGatewayCommand,
-  DetachNetworkInterfaceCommand,
-  DisassociateAddressCommand,
-  DisassociateRouteTableCommand,
-  ReleaseAddressCommand,
-  RevokeSecurityGroupEgressCommand,
-  RevokeSecurityGroupIngressCommand,
-  TerminateInstancesCommand,
-} from "@aws-sdk/client-ec2";
-import { DeleteLoadBalancerCommand as DeleteClassicLb } from "@aws-sdk/client-elastic-load-balancing";
-import {
-  DeleteLoadBalancerCommand,
-  DeleteTargetGroupCommand,
-} from "@aws-sdk/client-elastic-load-balancing-v2";
-import {
-  DeleteRuleCommand,
-  ListTargetsByRuleCommand,
-  RemoveTargetsCommand,
-} from "@aws-sdk/client-eventbridge";
-import {
-  DeleteInstanceProfileCommand,
-  DeleteRoleCommand,
-  DeleteRolePolicyCommand,
-  DetachRolePolicyCommand,
-  ListAttachedRolePoliciesCommand,
-  ListRolePoliciesCommand,
-  RemoveRoleFromInstanceProfileCommand,
-} from "@aws-sdk/client-iam";
-import { DeleteFunctionCommand } from "@aws-sdk/client-lambda";
-import {
-  ChangeResourceRecordSetsCommand,
-  DeleteHostedZoneCommand,
-  ListResourceRecordSetsCommand,
-} from "@aws-sdk/client-route-53";
-import { DeleteParametersCommand } from "@aws-sdk/client-ssm";
+import { ListRolesCommand } from "@aws-sdk/client-iam";
+import { parse } from "yaml";
 import { CncfdemoError, errorMessage } from "../errors.ts";
 import { removeKubeEntry } from "../kube/kubeconfig.ts";
 import { log } from "../log.ts";
 import { parallel, type Step, type StepGroup } from "../steps.ts";
-import { pollUntil } from "../wait.ts";
+import { type Deadline, pollUntil } from "../wait.ts";
 import { awsErrorName, awsFailure, awsStep } from "./aws_error.ts";
 import type { AwsClients } from "./clients.ts";
-import { CLUSTER_TAG } from "./names.ts";
+import { type DeleteContext, deleterOf, isGone } from "./deleters.ts";
 import {
   describeCounts,
   type Inventory,
@@ -77,8 +29,8 @@ export interface AwsDeleteOptions {
   name: string;
   clients: AwsClients;
   kubeconfig: string;
-  /** How long to keep retrying deletes that fail on dependencies, and to wait for instances. */
-  timeoutMs: number;
+  /** The task's deadline: deletes blocked by dependencies are retried until then. */
+  deadline: Deadline;
 }
 
 /** Errors that mean "something still depends on it": retried until the deadline. */
@@ -98,28 +50,90 @@ const DEPENDENCY_ERRORS = new Set([
   "TooManyUpdates",
 ]);
 
-/** Errors that mean "already gone": a delete that finds nothing succeeded. */
-const GONE_ERRORS =
-  /NotFound|NoSuchEntity|NoSuchHostedZone|ParameterNotFound|ResourceNotFoundException|InvalidAllocationID|InvalidAssociationID|ValidationError.*not found/i;
-
-function isGone(err: unknown): boolean {
-  const name = awsErrorName(err) ?? "";
-  return GONE_ERRORS.test(name) ||
-    (name === "ValidationError" && /not found|does not exist/i.test(errorMessage(err)));
+/** A step deleting some types, one type after the other. */
+interface Stage {
+  name: string;
+  doing: string;
+  types: readonly ResourceType[];
 }
 
-interface Ctx {
-  aws: AwsClients;
-  deadline: number;
-  failures: Map<string, string>;
-  progress: (m: string) => void;
-}
+/** The deletes in dependency order: stages one after the other, those in a group at once. */
+const STAGES: readonly (Stage | { name: string; parallel: readonly Stage[] })[] = [
+  {
+    name: "Stop the nodes, the events and Kubernetes' load balancers",
+    parallel: [
+      {
+        name: "Auto Scaling groups",
+        doing: "delete the Auto Scaling groups",
+        types: ["autoscaling-group"],
+      },
+      {
+        name: "EventBridge rule",
+        doing: "delete the EventBridge rule",
+        types: ["eventbridge-rule"],
+      },
+      {
+        name: "Load balancers",
+        doing: "delete the cluster's load balancers",
+        types: ["load-balancer", "classic-load-balancer", "target-group"],
+      },
+    ],
+  },
+  { name: "Instances", doing: "terminate the cluster's instances", types: ["instance"] },
+  {
+    name: "Delete what referenced the nodes",
+    parallel: [
+      {
+        name: "DNS Lambda and its log group",
+        doing: "delete the DNS Lambda",
+        types: ["lambda-function", "log-group"],
+      },
+      {
+        name: "Launch templates",
+        doing: "delete the launch templates",
+        types: ["launch-template"],
+      },
+      { name: "Hosted zone", doing: "delete the private hosted zone", types: ["hosted-zone"] },
+      {
+        name: "IAM roles and instance profiles",
+        doing: "delete the IAM roles",
+        types: ["instance-profile", "iam-role"],
+      },
+      { name: "SSM parameters", doing: "delete the SSM parameters", types: ["ssm-parameter"] },
+      {
+        name: "Elastic IP and volumes",
+        doing: "release the Elastic IP",
+        types: ["elastic-ip", "volume"],
+      },
+    ],
+  },
+  {
+    name: "Network",
+    doing: "delete the network",
+    types: [
+      "network-interface",
+      "security-group",
+      "route-table",
+      "subnet",
+      "internet-gateway",
+      "vpc",
+    ],
+  },
+];
+
+/** Why resources could not be deleted, by `<type> <id>`. */
+type Failures = Map<string, string>;
 
 /**
  * Runs `del` until it succeeds, the resource is gone, or the deadline passes while it fails on
  * dependencies (then the failure is recorded and the teardown goes on with the rest).
  */
-async function retryDelete(c: Ctx, r: Resource, del: () => Promise<unknown>): Promise<boolean> {
+async function retryDelete(
+  c: DeleteContext,
+  failures: Failures,
+  r: Resource,
+  del: () => Promise<unknown>,
+): Promise<boolean> {
   const label = `${r.type} ${r.id}`;
   let last = "";
   try {
@@ -135,381 +149,113 @@ async function retryDelete(c: Ctx, r: Resource, del: () => Promise<unknown>): Pr
         c.progress(`${label}: ${name}, retrying`);
         return false;
       }
-    }, {
-      timeoutMs: Math.max(c.deadline - performance.now(), 0),
-      intervalMs: 500,
-      maxIntervalMs: 5_000,
-      describe: () => last,
-    });
-    c.failures.delete(label);
+    }, { deadline: c.deadline, intervalMs: 500, maxIntervalMs: 5_000, describe: () => last });
+    failures.delete(label);
     return true;
   } catch (err) {
     const why = err instanceof CncfdemoError
       ? err.message
       : awsFailure(err, `delete ${label}`).message;
-    c.failures.set(label, why);
+    failures.set(label, why);
     log.debug(`could not delete ${label}: ${why}`);
     return false;
   }
 }
 
-function of(inv: Inventory, type: ResourceType): Resource[] {
-  return inv.filter((r) => r.type === type);
-}
-
-async function deleteAll(
-  c: Ctx,
+/** Deletes every resource of `type` in `inv`: `2/2 subnet`. */
+async function deleteType(
+  c: DeleteContext,
+  failures: Failures,
   inv: Inventory,
   type: ResourceType,
-  del: (r: Resource) => Promise<unknown>,
 ): Promise<string> {
-  const items = of(inv, type);
-  const results = await Promise.all(items.map((r) => retryDelete(c, r, () => del(r))));
-  const ok = results.filter(Boolean).length;
-  return `${ok}/${items.length} ${type}`;
+  const d = deleterOf(type);
+  const items = inv.filter((r) => r.type === type);
+  await d.prepare?.(c, items);
+  const results = await Promise.all(
+    items.map((r) => retryDelete(c, failures, r, () => d.delete(c.aws, r))),
+  );
+  await d.settle?.(c, items);
+  return `${results.filter(Boolean).length}/${items.length} ${type}`;
 }
 
-async function waitInstancesGone(c: Ctx, name: string): Promise<number> {
-  let left: string[] = [];
-  await pollUntil(async () => {
-    const out = await c.aws.ec2.send(
-      new DescribeInstancesCommand({
-        Filters: [
-          { Name: `tag:${CLUSTER_TAG}`, Values: [name] },
-          {
-            Name: "instance-state-name",
-            Values: ["pending", "running", "shutting-down", "stopping", "stopped"],
-          },
-        ],
-      }),
-    );
-    left = (out.Reservations ?? []).flatMap((r) => r.Instances ?? []).map((i) => i.InstanceId!);
-    if (left.length) c.progress(`${left.length} instances still terminating`);
-    return left.length === 0;
-  }, {
-    timeoutMs: Math.max(c.deadline - performance.now(), 1_000),
-    intervalMs: 1_000,
-    maxIntervalMs: 10_000,
-    describe: () => `Instances of cluster "${name}" did not terminate in time: ${left.join(", ")}`,
-  });
-  return left.length;
+/** The server of context `name` in the kubeconfig file at `path`, if it has that context. */
+async function contextServer(path: string, name: string): Promise<string | undefined> {
+  let text: string;
+  try {
+    text = await Deno.readTextFile(path);
+  } catch (err) {
+    if (err instanceof Deno.errors.NotFound) return undefined;
+    throw err;
+  }
+  const doc = (parse(text) ?? {}) as {
+    contexts?: { name?: string; context?: { cluster?: string } }[];
+    clusters?: { name?: string; cluster?: { server?: string } }[];
+  };
+  const cluster = doc.contexts?.find((c) => c.name === name)?.context?.cluster;
+  return doc.clusters?.find((c) => c.name === cluster)?.cluster?.server;
+}
+
+/** Roles made before IAM names carried the region (path `/cncfdemo/<name>/`): left, and named. */
+async function legacyRoles(aws: AwsClients, name: string): Promise<string[]> {
+  const path = `/cncfdemo/${name}/`;
+  const out = await aws.iam.send(new ListRolesCommand({ PathPrefix: path }));
+  return (out.Roles ?? []).filter((r) => r.Path === path).map((r) => r.RoleName!);
 }
 
 /** The teardown steps of cluster `o.name`. */
 export function awsTeardownSteps(o: AwsDeleteOptions): (Step | StepGroup)[] {
   const aws = o.clients;
   let inv: Inventory = [];
-  const failures = new Map<string, string>();
-  let deadline = 0;
-  const ctxOf = (progress: (m: string) => void): Ctx => ({ aws, deadline, failures, progress });
+  const failures: Failures = new Map();
   const mk = (name: string, doing: string, run: Step["run"]) =>
     awsStep(name, doing, aws.region, run);
+  const stageStep = (s: Stage) =>
+    mk(s.name, s.doing, async (ctx) => {
+      const c: DeleteContext = { aws, name: o.name, deadline: o.deadline, progress: ctx.progress };
+      const parts: string[] = [];
+      for (const type of s.types) parts.push(await deleteType(c, failures, inv, type));
+      return parts.join(", ");
+    });
 
   return [
     mk(`Inventory of cluster "${o.name}"`, "list the cluster's resources", async () => {
-      deadline = performance.now() + o.timeoutMs;
       inv = await inventory(aws, o.name);
-      return `${inv.length} resources: ${describeCounts(inv)}`;
+      return `${inv.length} resources in ${aws.region}: ${describeCounts(inv)}`;
     }),
-    parallel("Stop the nodes, the events and Kubernetes' load balancers", [
-      mk("Auto Scaling groups", "delete the Auto Scaling groups", async (ctx) => {
-        const c = ctxOf(ctx.progress);
-        const detail = await deleteAll(
-          c,
-          inv,
-          "autoscaling-group",
-          (r) =>
-            aws.asg.send(
-              new DeleteAutoScalingGroupCommand({ AutoScalingGroupName: r.id, ForceDelete: true }),
-            ),
-        );
-        const names = of(inv, "autoscaling-group").map((r) => r.id);
-        if (names.length) {
-          await pollUntil(async () => {
-            const out = await aws.asg.send(
-              new DescribeAutoScalingGroupsCommand({ AutoScalingGroupNames: names }),
-            );
-            const left = out.AutoScalingGroups ?? [];
-            if (left.length) ctx.progress(`${left.length} groups still deleting`);
-            return left.length === 0;
-          }, {
-            timeoutMs: Math.max(deadline - performance.now(), 1_000),
-            intervalMs: 1_000,
-            maxIntervalMs: 10_000,
-            describe: () => `Auto Scaling groups ${names.join(", ")} were not deleted in time`,
-          });
-        }
-        return detail;
-      }),
-      mk("EventBridge rule", "delete the EventBridge rule", async (ctx) => {
-        const c = ctxOf(ctx.progress);
-        return await deleteAll(c, inv, "eventbridge-rule", async (r) => {
-          const t = await aws.events.send(new ListTargetsByRuleCommand({ Rule: r.id }));
-          const ids = (t.Targets ?? []).map((x) => x.Id!);
-          if (ids.length) await aws.events.send(new RemoveTargetsCommand({ Rule: r.id, Ids: ids }));
-          await aws.events.send(new DeleteRuleCommand({ Name: r.id }));
-        });
-      }),
-      mk("Load balancers", "delete the cluster's load balancers", async (ctx) => {
-        const c = ctxOf(ctx.progress);
-        const a = await deleteAll(
-          c,
-          inv,
-          "load-balancer",
-          (r) => aws.elbv2.send(new DeleteLoadBalancerCommand({ LoadBalancerArn: r.id })),
-        );
-        const b = await deleteAll(
-          c,
-          inv,
-          "classic-load-balancer",
-          (r) => aws.elb.send(new DeleteClassicLb({ LoadBalancerName: r.id })),
-        );
-        const t = await deleteAll(
-          c,
-          inv,
-          "target-group",
-          (r) => aws.elbv2.send(new DeleteTargetGroupCommand({ TargetGroupArn: r.id })),
-        );
-        return `${a}, ${b}, ${t}`;
-      }),
-    ]),
-    mk("Instances", "terminate the cluster's instances", async (ctx) => {
-      const c = ctxOf(ctx.progress);
-      const ids = of(inv, "instance").map((r) => r.id);
-      if (ids.length) {
-        await aws.ec2.send(new TerminateInstancesCommand({ InstanceIds: ids })).catch((err) => {
-          if (!isGone(err)) throw err;
-        });
-      }
-      await waitInstancesGone(c, o.name);
-      return `${ids.length} terminated`;
-    }),
-    parallel("Delete what referenced the nodes", [
-      mk("DNS Lambda and its log group", "delete the DNS Lambda", async (ctx) => {
-        const c = ctxOf(ctx.progress);
-        const f = await deleteAll(
-          c,
-          inv,
-          "lambda-function",
-          (r) => aws.lambda.send(new DeleteFunctionCommand({ FunctionName: r.id })),
-        );
-        const l = await deleteAll(
-          c,
-          inv,
-          "log-group",
-          (r) => aws.logs.send(new DeleteLogGroupCommand({ logGroupName: r.id })),
-        );
-        return `${f}, ${l}`;
-      }),
-      mk(
-        "Launch templates",
-        "delete the launch templates",
-        async (ctx) =>
-          await deleteAll(
-            ctxOf(ctx.progress),
-            inv,
-            "launch-template",
-            (r) => aws.ec2.send(new DeleteLaunchTemplateCommand({ LaunchTemplateId: r.id })),
-          ),
-      ),
-      mk(
-        "Hosted zone",
-        "delete the private hosted zone",
-        async (ctx) =>
-          await deleteAll(ctxOf(ctx.progress), inv, "hosted-zone", async (r) => {
-            const rr = await aws.route53.send(
-              new ListResourceRecordSetsCommand({ HostedZoneId: r.id }),
-            );
-            const changes = (rr.ResourceRecordSets ?? []).filter((x) =>
-              x.Type !== "SOA" && x.Type !== "NS"
-            )
-              .map((x) => ({ Action: "DELETE" as const, ResourceRecordSet: x }));
-            if (changes.length) {
-              await aws.route53.send(
-                new ChangeResourceRecordSetsCommand({
-                  HostedZoneId: r.id,
-                  ChangeBatch: { Changes: changes },
-                }),
-              );
-            }
-            await aws.route53.send(new DeleteHostedZoneCommand({ Id: r.id }));
-          }),
-      ),
-      mk("IAM roles and instance profiles", "delete the IAM roles", async (ctx) => {
-        const c = ctxOf(ctx.progress);
-        const p = await deleteAll(c, inv, "instance-profile", async (r) => {
-          for (const role of (r.meta?.roles ?? "").split(",").filter(Boolean)) {
-            await aws.iam.send(
-              new RemoveRoleFromInstanceProfileCommand({
-                InstanceProfileName: r.id,
-                RoleName: role,
-              }),
-            ).catch((err) => {
-              if (!isGone(err)) throw err;
-            });
-          }
-          await aws.iam.send(new DeleteInstanceProfileCommand({ InstanceProfileName: r.id }));
-        });
-        const roles = await deleteAll(c, inv, "iam-role", async (r) => {
-          const inline = await aws.iam.send(new ListRolePoliciesCommand({ RoleName: r.id }));
-          for (const pn of inline.PolicyNames ?? []) {
-            await aws.iam.send(new DeleteRolePolicyCommand({ RoleName: r.id, PolicyName: pn }));
-          }
-          const attached = await aws.iam.send(
-            new ListAttachedRolePoliciesCommand({ RoleName: r.id }),
-          );
-          for (const ap of attached.AttachedPolicies ?? []) {
-            await aws.iam.send(
-              new DetachRolePolicyCommand({ RoleName: r.id, PolicyArn: ap.PolicyArn! }),
-            );
-          }
-          await aws.iam.send(new DeleteRoleCommand({ RoleName: r.id }));
-        });
-        return `${p}, ${roles}`;
-      }),
-      mk("SSM parameters", "delete the SSM parameters", async (ctx) => {
-        const c = ctxOf(ctx.progress);
-        const names = of(inv, "ssm-parameter").map((r) => r.id);
-        for (let i = 0; i < names.length; i += 10) {
-          const batch = names.slice(i, i + 10);
-          await retryDelete(c, { type: "ssm-parameter", id: batch.join(" ") }, async () => {
-            const out = await aws.ssm.send(new DeleteParametersCommand({ Names: batch }));
-            if (out.InvalidParameters?.length) {
-              log.debug(`already gone: ${out.InvalidParameters.join(", ")}`);
-            }
-          });
-        }
-        return `${names.length} ssm-parameter`;
-      }),
-      mk("Elastic IP and volumes", "release the Elastic IP", async (ctx) => {
-        const c = ctxOf(ctx.progress);
-        const e = await deleteAll(c, inv, "elastic-ip", async (r) => {
-          if (r.meta?.association) {
-            await aws.ec2.send(
-              new DisassociateAddressCommand({ AssociationId: r.meta.association }),
-            )
-              .catch((err) => {
-                if (!isGone(err)) throw err;
-              });
-          }
-          await aws.ec2.send(new ReleaseAddressCommand({ AllocationId: r.id }));
-        });
-        const v = await deleteAll(
-          c,
-          inv,
-          "volume",
-          (r) => aws.ec2.send(new DeleteVolumeCommand({ VolumeId: r.id })),
-        );
-        return `${e}, ${v}`;
-      }),
-    ]),
-    mk("Network", "delete the network", async (ctx) => {
-      const c = ctxOf(ctx.progress);
-      const parts: string[] = [];
-      parts.push(
-        await deleteAll(c, inv, "network-interface", async (r) => {
-          if (r.meta?.attachment) {
-            await aws.ec2.send(
-              new DetachNetworkInterfaceCommand({ AttachmentId: r.meta.attachment, Force: true }),
-            )
-              .catch((err) => {
-                if (!isGone(err)) throw err;
-              });
-          }
-          await aws.ec2.send(new DeleteNetworkInterfaceCommand({ NetworkInterfaceId: r.id }));
-        }),
-      );
-      // Rules that name other groups keep those groups "in use": revoke every rule first.
-      const sgIds = of(inv, "security-group").map((r) => r.id);
-      if (sgIds.length) {
-        const sgs = await aws.ec2.send(new DescribeSecurityGroupsCommand({ GroupIds: sgIds }))
-          .catch(
-            (err) => {
-              if (isGone(err)) return { SecurityGroups: [] };
-              throw err;
-            },
-          );
-        for (const g of sgs.SecurityGroups ?? []) {
-          if (g.IpPermissions?.length) {
-            await aws.ec2.send(
-              new RevokeSecurityGroupIngressCommand({
-                GroupId: g.GroupId!,
-                IpPermissions: g.IpPermissions,
-              }),
-            ).catch((err) => log.debug(`revoke ingress ${g.GroupId}: ${errorMessage(err)}`));
-          }
-          if (g.IpPermissionsEgress?.length) {
-            await aws.ec2.send(
-              new RevokeSecurityGroupEgressCommand({
-                GroupId: g.GroupId!,
-                IpPermissions: g.IpPermissionsEgress,
-              }),
-            ).catch((err) => log.debug(`revoke egress ${g.GroupId}: ${errorMessage(err)}`));
-          }
-        }
-      }
-      parts.push(
-        await deleteAll(
-          c,
-          inv,
-          "security-group",
-          (r) => aws.ec2.send(new DeleteSecurityGroupCommand({ GroupId: r.id })),
-        ),
-      );
-      parts.push(
-        await deleteAll(c, inv, "route-table", async (r) => {
-          for (const a of (r.meta?.associations ?? "").split(",").filter(Boolean)) {
-            await aws.ec2.send(new DisassociateRouteTableCommand({ AssociationId: a })).catch(
-              (err) => {
-                if (!isGone(err)) throw err;
-              },
-            );
-          }
-          if (r.meta?.main !== "true") {
-            await aws.ec2.send(new DeleteRouteTableCommand({ RouteTableId: r.id }));
-          }
-        }),
-      );
-      parts.push(
-        await deleteAll(
-          c,
-          inv,
-          "subnet",
-          (r) => aws.ec2.send(new DeleteSubnetCommand({ SubnetId: r.id })),
-        ),
-      );
-      parts.push(
-        await deleteAll(c, inv, "internet-gateway", async (r) => {
-          for (const vpc of (r.meta?.vpcs ?? "").split(",").filter(Boolean)) {
-            await aws.ec2.send(
-              new DetachInternetGatewayCommand({ InternetGatewayId: r.id, VpcId: vpc }),
-            )
-              .catch((err) => {
-                if (!isGone(err) && awsErrorName(err) !== "Gateway.NotAttached") throw err;
-              });
-          }
-          await aws.ec2.send(new DeleteInternetGatewayCommand({ InternetGatewayId: r.id }));
-        }),
-      );
-      parts.push(
-        await deleteAll(c, inv, "vpc", (r) => aws.ec2.send(new DeleteVpcCommand({ VpcId: r.id }))),
-      );
-      return parts.join(", ");
-    }),
+    ...STAGES.map((s) =>
+      "parallel" in s ? parallel(s.name, s.parallel.map(stageStep)) : stageStep(s)
+    ),
     mk(`Remove kube context aws-${o.name}`, "edit the kubeconfig", async () => {
+      // The same name in another region has the same context name: leave one that points there.
+      const ip = inv.find((r) => r.type === "elastic-ip")?.meta?.ip;
+      const server = await contextServer(o.kubeconfig, `aws-${o.name}`);
+      if (ip && server && server !== `https://${ip}:6443`) {
+        return `left: it points at ${server}, not at this cluster (${ip})`;
+      }
       return (await removeKubeEntry(o.kubeconfig, `aws-${o.name}`))
         ? `removed from ${o.kubeconfig}`
         : "not present";
     }),
-    mk("Verify nothing is left", "list the cluster's resources again", async () => {
+    mk("Verify nothing is left", "list the cluster's resources again", async (ctx) => {
+      const legacy = await legacyRoles(aws, o.name);
+      if (legacy.length) {
+        ctx.note(
+          `left IAM roles from before names carried the region (path /cncfdemo/${o.name}/): ${
+            legacy.join(", ")
+          }; they may serve "${o.name}" in another region: delete them by hand once none is left`,
+        );
+      }
       const left = await inventory(aws, o.name);
       if (left.length) {
         const items = left.map((r) => {
-          const why = [...failures].find(([k]) => k === `${r.type} ${r.id}`)?.[1];
+          const why = failures.get(`${r.type} ${r.id}`);
           return `${r.type} ${r.id}${why ? ` (${why})` : ""}`;
         });
         throw new CncfdemoError(
-          `${left.length} resource${left.length === 1 ? "" : "s"} of cluster "${o.name}" ${
+          `${left.length} resource${
+            left.length === 1 ? "" : "s"
+          } of cluster "${o.name}" in ${aws.region} ${
             left.length === 1 ? "is" : "are"
           } still there: ${items.join("; ")}; remove what depends on ${
             left.length === 1 ? "it" : "them"

@@ -4,16 +4,17 @@
  * calls made.
  */
 import { isVerbose, log } from "../log.ts";
-import { awsProvider } from "../providers/aws.ts";
 import { runSteps } from "../steps.ts";
+import type { Deadline } from "../wait.ts";
 import { awsClients } from "./clients.ts";
 import { checkAwsAccess, resolveRegion } from "./flags.ts";
+import { awsTeardownSteps } from "./teardown.ts";
 
 export interface AwsTeardownInput {
   name: string;
   region?: string | undefined;
   kubeconfig: string;
-  timeoutMs: number;
+  deadline: Deadline;
 }
 
 /** Deletes cluster `name` on AWS; throws (listing leftovers) when anything is still there. */
@@ -23,7 +24,7 @@ export async function awsTeardown(i: AwsTeardownInput): Promise<void> {
   const started = performance.now();
   await checkAwsAccess(aws); // one line when credentials or the endpoint are missing
   try {
-    await runSteps(awsProvider.teardownSteps({ ...i, clients: aws }));
+    await runSteps(awsTeardownSteps({ ...i, clients: aws }));
   } finally {
     const secs = ((performance.now() - started) / 1000).toFixed(1);
     log.info(`${aws.calls.summary()} in ${secs}s`);

@@ -3,7 +3,11 @@ import { parse } from "yaml";
 import { clusterNames } from "./names.ts";
 import { sysconfig, userData } from "./user_data.ts";
 
-const input = { names: clusterNames("demo"), region: "eu-west-1", allocationId: "eipalloc-0123" };
+const input = {
+  names: clusterNames("demo", "eu-west-1"),
+  region: "eu-west-1",
+  allocationId: "eipalloc-0123",
+};
 
 Deno.test("user data writes the sysconfig file of the role, as cloud-config", () => {
   for (const role of ["masters", "minions"] as const) {

@@ -2,8 +2,10 @@
  * Provider `aws`: a kubeadm cluster on EC2 as the seed designed it — a baked node image, masters
  * and minions Auto Scaling groups, and a Lambda keeping `<role>.<name>.k8s` in a private Route 53
  * zone pointed at each group's InService instances. Everything is found by the tag
- * `KubernetesCluster=<name>`; nothing is kept locally. The kube context is `aws-<name>`.
- * Steps: lib/aws/bootstrap.ts (create/converge), lib/aws/teardown.ts (delete and verify).
+ * `KubernetesCluster=<name>` (IAM and Route 53, which are global, also by `cncfdemo:region`);
+ * nothing is kept locally. The kube context is `aws-<name>`. Steps: lib/aws/bootstrap.ts (the
+ * actions of lib/aws/actions/, create/converge), lib/aws/teardown.ts (the deleters of
+ * lib/aws/deleters.ts, delete and verify).
  */
 import { DescribeVpcsCommand } from "@aws-sdk/client-ec2";
 import { awsBootstrapSteps, type AwsCreateOptions } from "../aws/bootstrap.ts";

@@ -15,6 +15,7 @@ import { connectKube, defaultKubeconfigPath } from "../kube/client.ts";
 import { mergeKubeEntry, removeKubeEntry } from "../kube/kubeconfig.ts";
 import { exists, writeFileAtomic } from "../paths.ts";
 import { parallel, sequence, type Step, type StepGroup } from "../steps.ts";
+import { Deadline } from "../wait.ts";
 import { addonObjects, applyAddons, waitForAddons } from "./local/addons.ts";
 import type { LocalContext, LocalCreateOptions, LocalDeleteOptions } from "./local/context.ts";
 import { apiServerUrl, ensureControllers, ensureEtcdAndApiServer } from "./local/control_plane.ts";
@@ -115,7 +116,7 @@ export const localProvider: Provider<LocalCreateOptions, LocalDeleteOptions> = {
       options: o,
       layout: localLayout(o.name),
       net: localNetwork(o.podCidr, o.serviceCidr, o.apiPort),
-      deadline: performance.now() + o.timeoutMs,
+      deadline: new Deadline(o.timeoutMs),
       kubeconfig,
     };
     Object.assign(info, { provider: "local", name: o.name, context, kubeconfig });

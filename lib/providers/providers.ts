@@ -11,6 +11,7 @@ import { UsageError } from "../errors.ts";
 import type { FlagSpec, Parsed } from "../flags.ts";
 import { runSteps, type Step, type StepGroup } from "../steps.ts";
 import type { ClusterInfo, Provider, ProviderId } from "./provider.ts";
+import type { Deadline } from "../wait.ts";
 import { simFlags } from "./sim_flags.ts";
 import { localFlags } from "./local_flags.ts";
 
@@ -18,7 +19,8 @@ import { localFlags } from "./local_flags.ts";
 export interface TeardownInput {
   name: string;
   kubeconfig: string;
-  timeoutMs: number;
+  /** The task's one deadline. */
+  deadline: Deadline;
   /** The provider's own teardown flags ({@link ProviderEntry.teardownFlags}), parsed. */
   flags: Record<string, unknown>;
 }
@@ -102,7 +104,7 @@ export const PROVIDERS = {
         name: o.name,
         region: o.flags.region as string | undefined,
         kubeconfig: o.kubeconfig,
-        timeoutMs: o.timeoutMs,
+        deadline: o.deadline,
       }),
     demo: {
       unsupported:

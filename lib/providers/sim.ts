@@ -14,7 +14,6 @@ import {
   VERSIONS,
 } from "../binaries.ts";
 import { CncfdemoError, errorMessage } from "../errors.ts";
-import { formatDuration } from "../duration.ts";
 import { connectKube, defaultKubeconfigPath, type Kube } from "../kube/client.ts";
 import { mergeKubeEntry, removeKubeEntry } from "../kube/kubeconfig.ts";
 import { watchUntil } from "../kube/watch.ts";
@@ -25,7 +24,7 @@ import { processesMentioning, stopProcesses } from "../procs.ts";
 import { run } from "../process.ts";
 import { formatBytes, formatCpu } from "../quantity.ts";
 import type { Step } from "../steps.ts";
-import { pollUntil } from "../wait.ts";
+import { Deadline, pollUntil } from "../wait.ts";
 import type { Provider } from "./provider.ts";
 
 export interface SimCreateOptions {
@@ -40,7 +39,7 @@ export interface SimCreateOptions {
   binDir?: string | undefined;
   /** The kubeconfig to merge the context into (default: first of KUBECONFIG, or ~/.kube/config). */
   kubeconfig?: string | undefined;
-  /** How long to wait for the API server and the nodes. */
+  /** The bootstrap's deadline (from now), shared by its waits: API server, nodes, metrics API. */
   timeoutMs: number;
 }
 
@@ -235,6 +234,8 @@ export const simProvider: Provider<SimCreateOptions, SimDeleteOptions> = {
     let startError: unknown;
     const kubeconfig = o.kubeconfig ?? defaultKubeconfigPath();
     const context = simContext(o.name);
+    // One deadline for every wait of the bootstrap (kind's `until`), from the task's --timeout.
+    const until = new Deadline(o.timeoutMs);
     Object.assign(info, { provider: "sim", name: o.name, context, kubeconfig });
     const steps: Step[] = [
       {
@@ -284,7 +285,7 @@ export const simProvider: Provider<SimCreateOptions, SimDeleteOptions> = {
             "--kube-admission=true",
             "--disable-qps-limits",
             "--timeout",
-            `${Math.ceil(o.timeoutMs / 1000)}s`,
+            `${Math.max(Math.ceil(until.left() / 1000), 1)}s`,
             // A simulated cluster reconciles autoscalers every 5s instead of 15s: demos and tests
             // see scaling sooner; nothing else changes.
             "--extra-args",
@@ -316,11 +317,9 @@ export const simProvider: Provider<SimCreateOptions, SimDeleteOptions> = {
           kube = await pollUntil(
             () => connectKube({ kubeconfig, context }, { timeoutMs: 2_000 }).catch(() => undefined),
             {
-              timeoutMs: o.timeoutMs,
+              deadline: until,
               describe: () =>
-                `The API server at ${entry.server} did not answer within ${
-                  formatDuration(o.timeoutMs)
-                }; its logs are in ${
+                `The API server at ${entry.server} did not answer ${until.within}; its logs are in ${
                   simClusterDir(o.name)
                 }/logs (deno task teardown --provider sim --name ${o.name} removes the cluster)`,
             },
@@ -368,7 +367,7 @@ export const simProvider: Provider<SimCreateOptions, SimDeleteOptions> = {
             { apiVersion: "v1", kind: "Node", labelSelector: SIM_NODE_LABEL },
             (ns) => ns.length === o.nodes && ns.every(isReady),
             {
-              timeoutMs: o.timeoutMs,
+              timeoutMs: until.left(),
               describe: (ns) =>
                 `Only ${
                   ns.filter(isReady).length
@@ -387,7 +386,7 @@ export const simProvider: Provider<SimCreateOptions, SimDeleteOptions> = {
           // metrics-server answers once it has scraped the kwok controller's simulated nodes;
           // until then the API server reports the APIService as not Available.
           await waitForMetricsApi(kube, {
-            timeoutMs: o.timeoutMs,
+            timeoutMs: until.left(),
             progress: ctx.progress,
             hint: `metrics-server's log is ${simClusterDir(o.name)}/logs/metrics-server.log`,
           });

@@ -25,5 +25,8 @@ export const simFlags = {
       placeholder: "DIR",
     },
   ),
-  timeout: flag.duration("How long to wait for the API server and the nodes", { default: "5m" }),
+  timeout: flag.duration(
+    "Deadline of the bootstrap, shared by its waits (API server, nodes, metrics API)",
+    { default: "5m" },
+  ),
 };

@@ -22,6 +22,7 @@ import {
 import { KubeApiError } from "../kube/rest.ts";
 import { watchUntil } from "../kube/watch.ts";
 import { parallel, sequence, type Step, type StepContext, type StepGroup } from "../steps.ts";
+import type { Deadline } from "../wait.ts";
 import { COMPONENTS, FIELD_MANAGER, MANAGED_SELECTOR } from "./components.ts";
 import { imagePullFailure } from "./image_availability.ts";
 import { objectId, type Rendered } from "./render.ts";
@@ -80,8 +81,8 @@ export interface RolloutOptions {
   dryRun?: boolean;
   /** Collect unified diffs of what would change (implies dryRun). */
   diff?: boolean;
-  /** Overall deadline for the waits. */
-  timeoutMs: number;
+  /** The task's deadline, shared by every wait of the rollout. */
+  deadline: Deadline;
   /** Delete managed objects that are no longer rendered (default true). */
   prune?: boolean;
 }
@@ -123,17 +124,6 @@ function normalized(obj: KubernetesObject | undefined): unknown {
 function isImmutableJobError(obj: Rendered, err: unknown): boolean {
   return obj.kind === "Job" && err instanceof KubeApiError && err.status === 422 &&
     /immutable/i.test(err.message);
-}
-
-/** The deadline shared by every wait of one rollout. */
-export class Deadline {
-  readonly end: number;
-  constructor(readonly totalMs: number) {
-    this.end = performance.now() + totalMs;
-  }
-  left(): number {
-    return Math.max(this.end - performance.now(), 0);
-  }
 }
 
 function groupBy<T>(items: readonly T[], key: (t: T) => string): Map<string, T[]> {
@@ -493,7 +483,7 @@ function waitedFor(objs: readonly Rendered[]): Rendered[] {
 /** The steps of a rollout; `report` is filled as they run. */
 export function rolloutSteps(o: RolloutOptions, report: RolloutReport): (Step | StepGroup)[] {
   const dryRun = o.dryRun === true || o.diff === true;
-  const deadline = new Deadline(o.timeoutMs);
+  const deadline = o.deadline;
   let live: LiveState = new Map();
   let deferred: Rendered[] = [];
   const byWave = groupBy(o.objects, (obj) => waveOf(obj));

@@ -7,12 +7,13 @@ import { sequence, type Step, type StepGroup } from "../steps.ts";
 import { checkCluster, renderForCluster } from "./plan.ts";
 import { plural, type RolloutReport, rolloutSteps } from "./rollout.ts";
 import type { Values } from "./values.ts";
+import type { Deadline } from "../wait.ts";
 
 /** The rollout's steps: check the cluster, render with its secrets, apply in waves (used by demo too). */
 export function rolloutPlan(
   kube: () => Kube,
   values: Values,
-  o: { dryRun: boolean; diff: boolean; timeoutMs: number; prune: boolean },
+  o: { dryRun: boolean; diff: boolean; deadline: Deadline; prune: boolean },
   report: RolloutReport,
 ): (Step | StepGroup)[] {
   let waves: (Step | StepGroup)[] = [];

@@ -6,16 +6,18 @@ import { objectId } from "./render.ts";
 import type { Kube } from "../kube/client.ts";
 import type { Step } from "../steps.ts";
 import { MANAGED_SELECTOR } from "./components.ts";
-import { Deadline, deleteInWaves, readLiveState } from "./rollout.ts";
+import type { Deadline } from "../wait.ts";
+import { deleteInWaves, readLiveState } from "./rollout.ts";
 
-export function teardownAppsSteps(kube: () => Kube, timeoutMs: number): Step[] {
+/** Deletes the stack, waiting for each wave to be gone within the task's `deadline`. */
+export function teardownAppsSteps(kube: () => Kube, deadline: Deadline): Step[] {
   return [{
     name: "Delete the demo stack",
     async run(ctx) {
       const live = await readLiveState(kube(), MANAGED_SELECTOR);
       if (!live.size) return "nothing to delete";
       const objects = [...live.values()];
-      await deleteInWaves(kube(), objects, false, new Deadline(timeoutMs), ctx);
+      await deleteInWaves(kube(), objects, false, deadline, ctx);
       const left = await readLiveState(kube(), MANAGED_SELECTOR);
       if (left.size) {
         throw new Error(

@@ -16,10 +16,10 @@ export interface Moto {
   env: Record<string, string>;
   /** Clears every resource (POST /moto-api/reset). */
   reset(): Promise<void>;
-  /** SDK clients pointed at moto, with their own call counter. */
-  clients(): AwsClients;
-  /** An AMI that exists in moto. */
-  image(): Promise<string>;
+  /** SDK clients pointed at moto, with their own call counter (default region TEST_REGION). */
+  clients(region?: string): AwsClients;
+  /** An AMI that exists in moto (in `region`, default TEST_REGION). */
+  image(region?: string): Promise<string>;
   stop(): Promise<void>;
 }
 
@@ -89,11 +89,13 @@ async function start(): Promise<Moto> {
       await res.body?.cancel();
       if (!res.ok) throw new Error(`moto reset failed: ${res.status}`);
     },
-    clients() {
-      return awsClients({ region: TEST_REGION, endpoint: url, credentials });
+    clients(region = TEST_REGION) {
+      return awsClients({ region, endpoint: url, credentials });
     },
-    async image() {
-      const out = await m.clients().ec2.send(new DescribeImagesCommand({ Owners: ["amazon"] }));
+    async image(region = TEST_REGION) {
+      const out = await m.clients(region).ec2.send(
+        new DescribeImagesCommand({ Owners: ["amazon"] }),
+      );
       const id = out.Images?.[0]?.ImageId;
       if (!id) throw new Error("moto has no AMI");
       return id;

@@ -14,6 +14,7 @@ import { apiServerArgs, etcdArgs } from "./control_plane.ts";
 import { localLayout, localNetwork } from "./layout.ts";
 import { guardRuleset } from "./network.ts";
 import { kubeletConfig, kubeProxyConfig } from "./node.ts";
+import { Deadline } from "../../wait.ts";
 
 function context(
   o: { cgroupV2?: boolean; capSysResource?: boolean; images?: "offline" | "pull" } = {},
@@ -34,7 +35,7 @@ function context(
     },
     layout,
     net: localNetwork("10.244.0.0/16", "10.96.0.0/16", 6443),
-    deadline: 0,
+    deadline: new Deadline(0),
     kubeconfig: "/k",
     images: o.images ?? "offline",
     facts: {

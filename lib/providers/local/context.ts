@@ -5,6 +5,7 @@
  */
 import type { Resolved } from "../../binaries.ts";
 import type { Kube } from "../../kube/client.ts";
+import type { Deadline } from "../../wait.ts";
 import type { HostFacts } from "./host.ts";
 import type { LocalLayout, LocalNetwork } from "./layout.ts";
 
@@ -33,8 +34,8 @@ export interface LocalContext {
   options: LocalCreateOptions;
   layout: LocalLayout;
   net: LocalNetwork;
-  /** Absolute deadline (performance.now() based) of the whole bootstrap. */
-  deadline: number;
+  /** The one deadline of the whole bootstrap, shared by its waits. */
+  deadline: Deadline;
   facts?: HostFacts;
   bins?: Resolved["paths"];
   images?: ImagesMode;
@@ -48,5 +49,5 @@ export interface LocalContext {
 
 /** Milliseconds left before the context's deadline. */
 export function timeLeft(ctx: LocalContext): number {
-  return Math.max(ctx.deadline - performance.now(), 0);
+  return ctx.deadline.left();
 }
