@@ -19,7 +19,7 @@ import {
   WAITED_KINDS,
   workloadImagePullProblems,
 } from "../kube/readiness.ts";
-import { KubeApiError } from "../kube/rest.ts";
+import { KubeApiError } from "../kube/errors.ts";
 import { watchUntil } from "../kube/watch.ts";
 import { parallel, sequence, type Step, type StepContext, type StepGroup } from "../steps.ts";
 import { COMPONENTS, FIELD_MANAGER, MANAGED_SELECTOR } from "./components.ts";
