@@ -16,6 +16,7 @@ import { kubeFlags } from "../lib/kube/flags.ts";
 import { log } from "../lib/log.ts";
 import { configMapFromPaths } from "../lib/stack/configmap_files.ts";
 import { FIELD_MANAGER } from "../lib/stack/components.ts";
+import { outcomeOf } from "../lib/stack/rollout.ts";
 
 export const command: Command = {
   name: "create",
@@ -93,11 +94,7 @@ export async function main(args: string[]): Promise<void> {
       print(after);
       return;
     }
-    const what = !before
-      ? "created"
-      : before.metadata?.resourceVersion === after.metadata?.resourceVersion
-      ? "unchanged"
-      : "configured";
+    const what = outcomeOf(before, after);
     log.out(`configmap/${name} ${what}${o.dryRun === "server" ? " (server dry run)" : ""}`);
   } finally {
     kube.close();

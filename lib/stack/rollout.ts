@@ -309,7 +309,11 @@ export async function waitReady(
  * and server-owned metadata, so a controller writing status meanwhile (which bumps the
  * resourceVersion) is not mistaken for a change of ours.
  */
-function outcomeOf(before: KubernetesObject | undefined, after: KubernetesObject): Outcome {
+/**
+ * What an apply did (or, for a dry run, would do): compared without the fields the server owns,
+ * since a dry run never changes resourceVersion.
+ */
+export function outcomeOf(before: KubernetesObject | undefined, after: KubernetesObject): Outcome {
   if (!before) return "created";
   return isDeepStrictEqual(normalized(before), normalized(after)) ? "unchanged" : "configured";
 }
