@@ -98,7 +98,12 @@ async function execPlugin(dir: string, token: string): Promise<void> {
 }
 
 /** rollout, create configmap and teardown --apps with the given kubeconfig; each must succeed. */
-async function driveTasks(sb: Sandbox, kubeconfig: string, label: string): Promise<void> {
+async function driveTasks(
+  sb: Sandbox,
+  kube: Kube,
+  kubeconfig: string,
+  label: string,
+): Promise<void> {
   const env = { KUBECONFIG: kubeconfig };
   const up = await sb.task("rollout.ts", [...SMALL, "--timeout", "2m"], env);
   assert.equal(up.code, 0, `${label} rollout: ${up.stderr}`);
@@ -110,6 +115,11 @@ async function driveTasks(sb: Sandbox, kubeconfig: string, label: string): Promi
     env,
   );
   assert.equal(cm.code, 0, `${label} create: ${cm.stderr}`);
+  const live = await kube.core.readNamespacedConfigMap({
+    name: `cm-${label}`,
+    namespace: "monitoring",
+  });
+  assert.equal(live.data?.["app.conf"], `${label}\n`);
   const down = await sb.task("teardown.ts", ["--apps"], env);
   assert.equal(down.code, 0, `${label} teardown --apps: ${down.stderr}`);
   assert.match(down.stderr, /3 deleted|deleted 3|3 objects/, `${label}: ${down.stderr}`);
@@ -130,13 +140,10 @@ Deno.test("exec-plugin and token-file kubeconfigs drive rollout, create and tear
           interactiveMode: "Never",
         },
       });
-      await driveTasks(sb, kubeconfig, "exec");
+      await driveTasks(sb, kube, kubeconfig, "exec");
       const runs = (await Deno.readTextFile(`${dir}/runs`)).trim().split("\n").length;
       // one run per task: the credential is cached until it expires
       assert.ok(runs >= 3, `the plugin ran ${runs} times`);
-      const cm = await kube.core.readNamespacedConfigMap({ name: "cm-exec", namespace: "monitoring" })
-        .catch(() => undefined);
-      assert.equal(cm?.data?.["app.conf"], "exec\n");
     });
 
     await t.step("a token file (relative to the kubeconfig's folder)", async () => {
@@ -144,7 +151,7 @@ Deno.test("exec-plugin and token-file kubeconfigs drive rollout, create and tear
       await Deno.mkdir(`${dir}/secrets`, { recursive: true });
       await Deno.writeTextFile(`${dir}/secrets/token`, `${token}\n`); // trailing newline, as `echo` writes
       const kubeconfig = await kubeconfigWith(dir, cluster, { tokenFile: "secrets/token" });
-      await driveTasks(sb, kubeconfig, "file");
+      await driveTasks(sb, kube, kubeconfig, "file");
     });
 
     await t.step("a refused token is one line naming the cause, for every task", async () => {
@@ -167,9 +174,13 @@ Deno.test("exec-plugin and token-file kubeconfigs drive rollout, create and tear
       }
       const failing = `${sb.dir}/failing`;
       await Deno.mkdir(failing, { recursive: true });
-      await Deno.writeTextFile(`${failing}/plugin`, "#!/bin/sh\necho 'token expired: run aws sso login' >&2\nexit 1\n", {
-        mode: 0o755,
-      });
+      await Deno.writeTextFile(
+        `${failing}/plugin`,
+        "#!/bin/sh\necho 'token expired: run aws sso login' >&2\nexit 1\n",
+        {
+          mode: 0o755,
+        },
+      );
       const broken = await kubeconfigWith(failing, cluster, {
         exec: { apiVersion: "client.authentication.k8s.io/v1", command: `${failing}/plugin` },
       });

@@ -55,7 +55,9 @@ class TokenFileAuth {
           `Cannot read the token file ${path} of user "${user.name}": ${errorMessage(err)}`,
         );
       }
-      if (!token) throw new CredentialError(`The token file ${path} of user "${user.name}" is empty`);
+      if (!token) {
+        throw new CredentialError(`The token file ${path} of user "${user.name}" is empty`);
+      }
       hit = { token, at: Date.now() };
       this.#cache.set(path, hit);
     }
@@ -152,7 +154,8 @@ export async function connectKube(
   } catch (err) {
     kube.close();
     // The transport's own errors name the server already: classify what they wrap.
-    const own = err instanceof CredentialError || err instanceof KubeApiError || !(err instanceof Error);
+    const own = err instanceof CredentialError || err instanceof KubeApiError ||
+      !(err instanceof Error);
     const p = kubeProblem(own ? err : err.cause ?? err);
     const where = `the Kubernetes API server at ${kube.server} (context ${kube.context})`;
     if (p.kind === "unauthorized" || p.kind === "forbidden" || p.kind === "credentials") {

@@ -63,7 +63,8 @@ function statusOf(err: unknown): number | undefined {
 const BY_STATUS: Record<number, KubeProblem> = {
   401: {
     kind: "unauthorized",
-    text: "unauthorized: the API server refused the credentials (token, client certificate or exec plugin) of the context",
+    text:
+      "unauthorized: the API server refused the credentials (token, client certificate or exec plugin) of the context",
   },
   403: { kind: "forbidden", text: "forbidden: the user of the context may not do this" },
   404: { kind: "not-found", text: "not found" },

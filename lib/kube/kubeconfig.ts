@@ -336,9 +336,10 @@ export async function mergeKubeEntry(
  */
 export async function removeKubeEntry(path: string, name: string): Promise<boolean> {
   const names = readDoc(path);
-  const present = ["clusters", "users", "contexts"].some((k) =>
-    (names[k] as Named[] | null | undefined)?.some((x) => x.name === name)
-  ) || names["current-context"] === name;
+  const present =
+    ["clusters", "users", "contexts"].some((k) =>
+      (names[k] as Named[] | null | undefined)?.some((x) => x.name === name)
+    ) || names["current-context"] === name;
   if (!present) return false; // nothing to do: no lock, no write
   return await editKubeconfig(path, (doc) => {
     let removed = false;

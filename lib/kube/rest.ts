@@ -114,7 +114,9 @@ export class KubeRest {
     for (const [k, v] of Object.entries(opts.headers ?? {})) {
       if (v !== undefined) headers.set(k, Array.isArray(v) ? v.join(", ") : String(v));
     }
-    if (opts.auth) headers.set("Authorization", `Basic ${Buffer.from(opts.auth).toString("base64")}`);
+    if (opts.auth) {
+      headers.set("Authorization", `Basic ${Buffer.from(opts.auth).toString("base64")}`);
+    }
     return { client, headers };
   }
 
@@ -126,7 +128,9 @@ export class KubeRest {
     }
     const { client, headers } = await this.#authenticated();
     headers.set("Accept", "application/json, */*;q=0.8");
-    if (init.body !== undefined) headers.set("Content-Type", init.contentType ?? "application/json");
+    if (init.body !== undefined) {
+      headers.set("Content-Type", init.contentType ?? "application/json");
+    }
     let res: Response;
     try {
       res = await fetch(url, {
