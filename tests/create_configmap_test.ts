@@ -133,7 +133,10 @@ Deno.test("create configmap applies to the cluster; a re-run is unchanged", asyn
       await Deno.writeTextFile(`${dir}/conf/api.js`, "module.exports = { port: 3003 };\n");
       const dry = await sb.task("create.ts", [...args, "--dry-run=server"]);
       assert.equal(dry.stdout.trim(), "configmap/countly configured (server dry run)", dry.stderr);
-      const live = await kube.core.readNamespacedConfigMap({ name: "countly", namespace: "default" });
+      const live = await kube.core.readNamespacedConfigMap({
+        name: "countly",
+        namespace: "default",
+      });
       assert.equal(live.data?.["api.js"], "module.exports = { port: 3002 };\n");
     });
   } finally {

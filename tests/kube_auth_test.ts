@@ -9,7 +9,9 @@ import assert from "node:assert/strict";
 import { parse, stringify } from "yaml";
 import type { Sandbox } from "./support/env.ts";
 import { withSimCluster } from "./support/sim_cluster.ts";
+import { deployedNamespaces } from "../lib/bench/deployed_namespaces.ts";
 import type { Kube } from "../lib/kube/client.ts";
+import { commonLabels } from "../lib/stack/components.ts";
 
 /** Only the Pushgateway: a rollout of three objects that is ready in seconds on kwok nodes. */
 const SMALL = [
@@ -105,19 +107,26 @@ async function driveTasks(
   label: string,
 ): Promise<void> {
   const env = { KUBECONFIG: kubeconfig };
-  const up = await sb.task("rollout.ts", [...SMALL, "--timeout", "2m"], env);
+  const monitoring = `mon-${label}`;
+  const up = await sb.task(
+    "rollout.ts",
+    [...SMALL, "--set", `monitoringNamespace=${monitoring}`, "--timeout", "2m"],
+    env,
+  );
   assert.equal(up.code, 0, `${label} rollout: ${up.stderr}`);
   assert.match(up.stderr, /Rollout complete: 3 created/, label);
+  // the bench finds the Pushgateway where this rollout put it
+  assert.deepEqual(await deployedNamespaces(kube), { monitoring });
   await Deno.writeTextFile(`${sb.dir}/app.conf`, `${label}\n`);
   const cm = await sb.task(
     "create.ts",
-    ["configmap", `cm-${label}`, `--from-file=${sb.dir}/app.conf`, "--namespace", "monitoring"],
+    ["configmap", `cm-${label}`, `--from-file=${sb.dir}/app.conf`, "--namespace", monitoring],
     env,
   );
   assert.equal(cm.code, 0, `${label} create: ${cm.stderr}`);
   const live = await kube.core.readNamespacedConfigMap({
     name: `cm-${label}`,
-    namespace: "monitoring",
+    namespace: monitoring,
   });
   assert.equal(live.data?.["app.conf"], `${label}\n`);
   const down = await sb.task("teardown.ts", ["--apps"], env);
@@ -152,6 +161,18 @@ Deno.test("exec-plugin and token-file kubeconfigs drive rollout, create and tear
       await Deno.writeTextFile(`${dir}/secrets/token`, `${token}\n`); // trailing newline, as `echo` writes
       const kubeconfig = await kubeconfigWith(dir, cluster, { tokenFile: "secrets/token" });
       await driveTasks(sb, kube, kubeconfig, "file");
+    });
+
+    await t.step("the bench finds Countly's namespace by its labels", async () => {
+      await kube.rest.apply({ apiVersion: "v1", kind: "Namespace", metadata: { name: "apps-x" } });
+      await kube.rest.apply({
+        apiVersion: "v1",
+        kind: "Secret",
+        metadata: { name: "countly", namespace: "apps-x", labels: commonLabels("countly-api") },
+        stringData: { "app-key": "k" },
+      } as never);
+      assert.deepEqual(await deployedNamespaces(kube), { app: "apps-x" });
+      await kube.rest.delete({ apiVersion: "v1", kind: "Namespace", metadata: { name: "apps-x" } });
     });
 
     await t.step("a refused token is one line naming the cause, for every task", async () => {

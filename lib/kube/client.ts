@@ -13,7 +13,7 @@ import process from "node:process";
 import { CncfdemoError, errorMessage, UsageError } from "../errors.ts";
 import { log } from "../log.ts";
 import { withTimeout } from "../wait.ts";
-import { CredentialError, KubeApiError, kubeProblem } from "./errors.ts";
+import { asKubeError, CredentialError, KubeApiError, kubeProblem } from "./errors.ts";
 import { readMergedKubeconfig } from "./kubeconfig.ts";
 import { KubeRest } from "./rest.ts";
 
@@ -106,6 +106,30 @@ export function loadKubeConfig(target: KubeTarget = {}): k8s.KubeConfig {
   return kc;
 }
 
+/**
+ * A typed client whose failures are ours ({@link asKubeError}): a refused request is a
+ * KubeApiError with the server's message, an unreachable server one line, never client-node's
+ * multi-line ApiException printed as unexpected.
+ */
+function typedClient<T extends object>(api: T, server: string): T {
+  return new Proxy(api, {
+    get(target, prop, receiver) {
+      const v = Reflect.get(target, prop, receiver);
+      if (typeof v !== "function") return v;
+      return (...args: unknown[]) => {
+        try {
+          const r = v.apply(target, args);
+          return r instanceof Promise
+            ? r.catch((err: unknown) => Promise.reject(asKubeError(err, server)))
+            : r;
+        } catch (err) {
+          throw asKubeError(err, server);
+        }
+      };
+    },
+  });
+}
+
 /** A connected cluster: the kubeconfig, the one REST transport and the typed API clients. */
 export class Kube {
   readonly core: k8s.CoreV1Api;
@@ -115,9 +139,9 @@ export class Kube {
   readonly rest: KubeRest;
   constructor(readonly kc: k8s.KubeConfig) {
     this.rest = new KubeRest(kc);
-    this.core = kc.makeApiClient(k8s.CoreV1Api);
-    this.apps = kc.makeApiClient(k8s.AppsV1Api);
-    this.batch = kc.makeApiClient(k8s.BatchV1Api);
+    this.core = typedClient(kc.makeApiClient(k8s.CoreV1Api), this.rest.server);
+    this.apps = typedClient(kc.makeApiClient(k8s.AppsV1Api), this.rest.server);
+    this.batch = typedClient(kc.makeApiClient(k8s.BatchV1Api), this.rest.server);
   }
   get context(): string {
     return this.kc.getCurrentContext();

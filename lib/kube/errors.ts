@@ -52,12 +52,53 @@ function chainText(err: unknown): string {
   return parts.join(" ");
 }
 
+/** client-node's ApiException: `HTTP-Code: N` message, numeric `code`, the answer's `body`. */
+function isApiException(err: unknown): err is Error & { code: number; body?: unknown } {
+  return err instanceof Error && typeof (err as { code?: unknown }).code === "number" &&
+    /^HTTP-Code: \d+/.test(err.message);
+}
+
+/**
+ * Any error of a request as one of ours: a client-node ApiException becomes a
+ * {@link KubeApiError} with the Status's message, a failure before an answer a one-line
+ * {@link CncfdemoError} naming the server; ours pass through.
+ */
+export function asKubeError(err: unknown, server: string): unknown {
+  if (err instanceof CncfdemoError) return err;
+  if (isApiException(err)) {
+    let body = err.body as
+      | {
+        message?: string;
+        reason?: string;
+        details?: { causes?: { field?: string; message?: string }[] };
+      }
+      | string
+      | undefined;
+    if (typeof body === "string") {
+      try {
+        body = JSON.parse(body);
+      } catch {
+        body = { message: (body as string).slice(0, 200) };
+      }
+    }
+    const status = typeof body === "object" ? body : undefined;
+    return new KubeApiError(
+      status?.message || BY_STATUS[err.code]?.text || `HTTP ${err.code}`,
+      err.code,
+      status?.reason ?? String(err.code),
+      status?.details?.causes ?? [],
+    );
+  }
+  return new CncfdemoError(
+    `Cannot reach the Kubernetes API server at ${server}: ${kubeProblem(err).text}`,
+    { cause: err },
+  );
+}
+
 /** The HTTP status of an API error: ours, or client-node's ApiException (`code`). */
 function statusOf(err: unknown): number | undefined {
   if (err instanceof KubeApiError) return err.status;
-  const code = (err as { code?: unknown } | null)?.code;
-  const isApiException = err instanceof Error && /^HTTP-Code: \d+/.test(err.message);
-  return typeof code === "number" && isApiException ? code : undefined;
+  return isApiException(err) ? err.code : undefined;
 }
 
 const BY_STATUS: Record<number, KubeProblem> = {
