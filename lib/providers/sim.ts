@@ -20,7 +20,7 @@ import { mergeKubeEntry, removeKubeEntry } from "../kube/kubeconfig.ts";
 import { watchUntil } from "../kube/watch.ts";
 import { METRICS_APISERVICE, waitForMetricsApi } from "../addons/metrics_server.ts";
 import { log } from "../log.ts";
-import { exists, stateDir, writeFileAtomic } from "../paths.ts";
+import { cacheDir, exists, stateDir, writeFileAtomic } from "../paths.ts";
 import { processesMentioning, stopProcesses } from "../procs.ts";
 import { run } from "../process.ts";
 import { formatBytes, formatCpu } from "../quantity.ts";
@@ -188,6 +188,24 @@ function capacityMatches(node: V1Node, o: SimCreateOptions): boolean {
     a.pods === String(o.nodePods);
 }
 
+/**
+ * kwokctl gives each component (etcd, API server, kwok, metrics-server) the next free port below
+ * 32767 without reserving it, so two clusters created at once on this machine (from any state
+ * directory) can get the same ports. One `kwokctl create` at a time, machine-wide: an exclusive
+ * lock on a file in the shared cache, released when the returned file is disposed or the process
+ * ends.
+ */
+async function oneKwokctlCreateAtATime(progress: (m: string) => void): Promise<Deno.FsFile> {
+  await Deno.mkdir(cacheDir(), { recursive: true });
+  const file = await Deno.open(`${cacheDir()}/.kwokctl-create.lock`, { create: true, write: true });
+  const waiting = setTimeout(
+    () => progress("waiting for another cluster's control plane start"),
+    300,
+  );
+  await file.lock(true).finally(() => clearTimeout(waiting));
+  return file;
+}
+
 /** The kube context (and cluster and user entries) of a simulated cluster. */
 function simContext(name: string): string {
   return `sim-${name}`;
@@ -252,6 +270,7 @@ export const simProvider: Provider<SimCreateOptions, SimDeleteOptions> = {
       {
         name: `Start control plane "${o.name}"`,
         async run(ctx) {
+          using _ports = await oneKwokctlCreateAtATime(ctx.progress);
           const existed = await exists(`${simClusterDir(o.name)}/kwok.yaml`);
           const flag = (n: BinaryName) => bins.paths[n];
           const create = kwokctl(bins.paths, [
