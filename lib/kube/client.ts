@@ -72,9 +72,12 @@ export function loadKubeConfig(target: KubeTarget = {}): k8s.KubeConfig {
   const tokenFiles = new Map<string, string>();
   for (const u of doc.users ?? []) {
     const user = u.user as Record<string, unknown> | undefined;
-    const file = user?.tokenFile ?? user?.["token-file"];
-    if (user && typeof file === "string" && file) tokenFiles.set(u.name, file);
-    if (user) delete user.tokenFile, delete user["token-file"];
+    if (!user) continue;
+    // kubectl's key is tokenFile; client-node reads token-file itself (once, unresolved): ours.
+    const file = user.tokenFile ?? user["token-file"];
+    if (typeof file === "string" && file) tokenFiles.set(u.name, file);
+    delete user.tokenFile;
+    delete user["token-file"];
   }
   const kc = new k8s.KubeConfig();
   try {
