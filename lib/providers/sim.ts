@@ -189,11 +189,12 @@ function capacityMatches(node: V1Node, o: SimCreateOptions): boolean {
 }
 
 /**
- * kwokctl gives each component (etcd, API server, kwok, metrics-server) the next free port below
- * 32767 without reserving it, so two clusters created at once on this machine (from any state
- * directory) can get the same ports. One `kwokctl create` at a time, machine-wide: an exclusive
- * lock on a file in the shared cache, released when the returned file is disposed or the process
- * ends.
+ * kwokctl gives each component (etcd, API server, kwok, metrics-server) the next port below 32767
+ * that it can bind at that moment, skipping only the ports of clusters in the same state directory
+ * (kwok's pkg/utils/net/unused_port.go): two clusters created at once on this machine, or from two
+ * state directories, can get the same ports. One `kwokctl create` at a time, machine-wide: an
+ * exclusive lock on a file in the shared cache, held until the control plane is up, released when
+ * the returned file is disposed or the process ends.
  */
 async function oneKwokctlCreateAtATime(progress: (m: string) => void): Promise<Deno.FsFile> {
   await Deno.mkdir(cacheDir(), { recursive: true });
