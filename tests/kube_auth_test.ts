@@ -3,7 +3,7 @@
  * plane (simulated nodes), a ServiceAccount with cluster-admin and a token from the TokenRequest
  * API, handed over by an exec credential plugin (as EKS, GKE and AKS do) and by a token file,
  * drives `rollout`, `create` and `teardown --apps`; a plugin handing out a refused token ends each
- * in one line saying so.
+ * in one line saying so. On the way: the bench finds a rollout's namespaces by label.
  */
 import assert from "node:assert/strict";
 import { parse, stringify } from "yaml";
