@@ -2,8 +2,8 @@
  * bench — load the demo with wrk and report throughput and exactly merged latency.
  *
  * In the cluster (default): an Indexed Job of `--parallelism` wrk pods (image `--image`, label
- * app.kubernetes.io/component=wrk) loads Countly's write API (`/i`, app key from Secret
- * cncfdemo/countly) or `--url`; each pod pushes its result to the Pushgateway; the bench reads them
+ * app.kubernetes.io/component=wrk) loads Countly's write API (`/i`, app key from Secret countly,
+ * both in the namespace the demo was rolled out to, found by label) or `--url`; each pod pushes its result to the Pushgateway; the bench reads them
  * back, deletes the Job and its Pushgateway groups. A simulated cluster (kwok nodes run no
  * containers) is refused in one line. With `--local`, `--parallelism` wrk processes run here
  * against `--url`, through the same Lua script and, with `--pushgateway`, the same Pushgateway

@@ -66,12 +66,13 @@ export async function main(args: string[]): Promise<void> {
     throw new UsageError("Nothing to put in the ConfigMap: pass --from-file=PATH");
   }
   // Loaded once the input is known to be good: usage errors and --help answer without them.
-  const [{ stringify }, { configMapFromPaths }, { connectKube }, { FIELD_MANAGER }] = await Promise
-    .all([
+  const [{ stringify }, { configMapFromPaths }, { connectKube }, { FIELD_MANAGER }, { outcomeOf }] =
+    await Promise.all([
       import("yaml"),
       import("../lib/stack/configmap_files.ts"),
       import("../lib/kube/client.ts"),
       import("../lib/stack/components.ts"),
+      import("../lib/stack/rollout.ts"),
     ]);
   const cm = await configMapFromPaths(name, o.fromFile, o.recursive);
   const print = (obj: unknown) => {
@@ -97,11 +98,7 @@ export async function main(args: string[]): Promise<void> {
       print(after);
       return;
     }
-    const what = !before
-      ? "created"
-      : before.metadata?.resourceVersion === after.metadata?.resourceVersion
-      ? "unchanged"
-      : "configured";
+    const what = outcomeOf(before, after);
     log.out(`configmap/${name} ${what}${o.dryRun === "server" ? " (server dry run)" : ""}`);
   } finally {
     kube.close();

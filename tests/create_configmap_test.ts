@@ -127,6 +127,17 @@ Deno.test("create configmap applies to the cluster; a re-run is unchanged", asyn
       await Deno.writeTextFile(`${dir}/conf/api.js`, "module.exports = { port: 3002 };\n");
       const changed = await sb.task("create.ts", args);
       assert.equal(changed.stdout.trim(), "configmap/countly configured");
+      // a server dry run says what would happen, and changes nothing
+      const same = await sb.task("create.ts", [...args, "--dry-run=server"]);
+      assert.equal(same.stdout.trim(), "configmap/countly unchanged (server dry run)", same.stderr);
+      await Deno.writeTextFile(`${dir}/conf/api.js`, "module.exports = { port: 3003 };\n");
+      const dry = await sb.task("create.ts", [...args, "--dry-run=server"]);
+      assert.equal(dry.stdout.trim(), "configmap/countly configured (server dry run)", dry.stderr);
+      const live = await kube.core.readNamespacedConfigMap({
+        name: "countly",
+        namespace: "default",
+      });
+      assert.equal(live.data?.["api.js"], "module.exports = { port: 3002 };\n");
     });
   } finally {
     await Deno.remove(dir, { recursive: true });

@@ -18,10 +18,11 @@ import {
   COUNTLY_SECRET_KEY,
   DEMO_NAMESPACE,
   displayTarget,
-  IN_CLUSTER_PUSHGATEWAY,
+  inClusterPushgateway,
   runClusterGenerators,
 } from "./cluster_runner.ts";
 import { DEFAULT_WRK_IMAGE } from "./generator_defaults.ts";
+import { deployedNamespaces } from "./deployed_namespaces.ts";
 import { renderHtmlReport } from "./html_report.ts";
 import { generatorNames, runLocalGenerators, wrkVersion } from "./local_runner.ts";
 import { mergeGenerators } from "./merge.ts";
@@ -150,7 +151,9 @@ export function benchSteps(o: BenchOptions, out: BenchOutcome = {}): Step[] {
     request_timeout_s: o.requestTimeoutMs / 1_000,
     status_counts: o.statusCounts,
   };
-  const namespace = o.namespace ?? DEMO_NAMESPACE;
+  // Found on the cluster when the demo was rolled out with other namespaces (see prepare).
+  let namespace = o.namespace ?? DEMO_NAMESPACE;
+  let monitoring = "monitoring";
   let kube: Kube | undefined;
   let facts: ClusterFacts | null = null;
   let pushgateway: Pushgateway | undefined;
@@ -188,6 +191,9 @@ export function benchSteps(o: BenchOptions, out: BenchOutcome = {}): Step[] {
         );
       }
       facts = await readClusterFacts(kube);
+      const deployed = await deployedNamespaces(kube);
+      namespace = o.namespace ?? deployed.app ?? namespace;
+      monitoring = deployed.monitoring ?? monitoring;
       if (!o.url) {
         const secret = await kube.core.readNamespacedSecret({
           name: COUNTLY_SECRET,
@@ -202,15 +208,17 @@ export function benchSteps(o: BenchOptions, out: BenchOutcome = {}): Step[] {
       if (o.pushgateway) {
         pushgateway = Pushgateway.at(o.pushgateway);
       } else {
-        await kube.core.readNamespacedService({ name: "pushgateway", namespace: "monitoring" })
+        await kube.core.readNamespacedService({ name: "pushgateway", namespace: monitoring })
           .catch(() => {
             throw new CncfdemoError(
-              "Cannot find the Pushgateway (Service monitoring/pushgateway): deploy the demo first or pass --pushgateway URL",
+              `Cannot find the Pushgateway (Service ${monitoring}/pushgateway): deploy the demo first or pass --pushgateway URL`,
             );
           });
-        pushgateway = Pushgateway.viaKube(kube);
+        pushgateway = Pushgateway.viaKube(kube, monitoring);
       }
-      prometheus = o.prometheus ? PrometheusApi.at(o.prometheus) : PrometheusApi.viaKube(kube);
+      prometheus = o.prometheus
+        ? PrometheusApi.at(o.prometheus)
+        : PrometheusApi.viaKube(kube, monitoring);
       await pushgateway.checkReady();
       return `${facts.nodes} nodes, Kubernetes ${facts.kubernetes_version}`;
     },
@@ -290,7 +298,7 @@ export function benchSteps(o: BenchOptions, out: BenchOutcome = {}): Step[] {
           generatorCpu: o.generatorCpu,
           requestTimeoutS: o.requestTimeoutMs / 1_000,
           statusCounts: o.statusCounts,
-          pushgatewayUrl: o.pushgateway ?? IN_CLUSTER_PUSHGATEWAY,
+          pushgatewayUrl: o.pushgateway ?? inClusterPushgateway(monitoring),
           deadlineS: Math.round((o.startTimeoutMs ?? 300_000) / 1_000) + durationS + 60,
           startTimeoutMs: o.startTimeoutMs ?? 300_000,
           progress: (m) => ctx.progress(m),
@@ -328,7 +336,7 @@ export function benchSteps(o: BenchOptions, out: BenchOutcome = {}): Step[] {
         startedAt,
         endedAt,
         model: o.local ? "local" : (facts as ClusterFacts | null)?.model ?? "kubernetes",
-        target: o.local ? o.url! : displayTarget(o.url, runId),
+        target: o.local ? o.url! : displayTarget(o.url, runId, namespace),
         params,
         merged,
         cluster: facts,

@@ -3,7 +3,6 @@
  * containers at all: kwok's simulated nodes (annotation `kwok.x-k8s.io/node: fake`, label
  * `type: kwok`) accept pods but never start a container.
  */
-import * as k8s from "@kubernetes/client-node";
 import type { V1Node } from "@kubernetes/client-node";
 import { errorMessage } from "../errors.ts";
 import type { Kube } from "../kube/client.ts";
@@ -45,7 +44,7 @@ export async function readClusterFacts(kube: Kube): Promise<ClusterFacts> {
   }
   let version: string | null = null;
   try {
-    version = (await kube.kc.makeApiClient(k8s.VersionApi).getCode()).gitVersion;
+    version = (await kube.rest.request<{ gitVersion: string }>("GET", "/version")).gitVersion;
   } catch (err) {
     version = `unknown (${errorMessage(err)})`;
   }

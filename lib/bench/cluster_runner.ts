@@ -26,9 +26,14 @@ import { type GeneratorResult, parseWrkResult } from "./wrk_result.ts";
 export const DEMO_NAMESPACE = "cncfdemo";
 export const COUNTLY_SECRET = "countly";
 export const COUNTLY_SECRET_KEY = "app-key";
-export const COUNTLY_WRITE_URL = "http://countly-api.cncfdemo:3001/i";
-/** The Pushgateway as the generators reach it. */
-export const IN_CLUSTER_PUSHGATEWAY = "http://pushgateway.monitoring:9091";
+/** Countly's write API as the generators reach it, in the demo's namespace. */
+export function countlyWriteUrl(namespace: string): string {
+  return `http://countly-api.${namespace}:3001/i`;
+}
+/** The Pushgateway as the generators reach it, in the monitoring namespace. */
+export function inClusterPushgateway(monitoringNamespace: string): string {
+  return `http://pushgateway.${monitoringNamespace}:9091`;
+}
 
 export interface JobOptions {
   runId: string;
@@ -62,9 +67,15 @@ export function jobName(runId: string): string {
 }
 
 /** The target as recorded in results: the app key is named, never copied. */
-export function displayTarget(url: string | undefined, runId: string): string {
+export function displayTarget(
+  url: string | undefined,
+  runId: string,
+  namespace = DEMO_NAMESPACE,
+): string {
   return url ??
-    `${COUNTLY_WRITE_URL}?app_key=<secret ${COUNTLY_SECRET}/${COUNTLY_SECRET_KEY}>&device_id=wrk-${runId}-<index>`;
+    `${
+      countlyWriteUrl(namespace)
+    }?app_key=<secret ${COUNTLY_SECRET}/${COUNTLY_SECRET_KEY}>&device_id=wrk-${runId}-<index>`;
 }
 
 /** The Indexed Job that runs the generators. */
@@ -79,8 +90,9 @@ export function wrkJob(o: JobOptions): V1Job {
     // $(VAR) is expanded by the kubelet: the key never appears in the Job.
     {
       name: "WRK_URL",
-      value:
-        `${COUNTLY_WRITE_URL}?app_key=$(COUNTLY_APP_KEY)&device_id=wrk-${o.runId}-$(WRK_INDEX)`,
+      value: `${
+        countlyWriteUrl(o.namespace)
+      }?app_key=$(COUNTLY_APP_KEY)&device_id=wrk-${o.runId}-$(WRK_INDEX)`,
     },
   ];
   return {
@@ -398,7 +410,7 @@ export async function runClusterGenerators(
       o.namespace,
       name,
       generators,
-      displayTarget(o.url, o.runId),
+      displayTarget(o.url, o.runId, o.namespace),
     );
     const found = await pushgateway.collect(o.runId);
     const missing = generators.filter((g) => !found.has(g));

@@ -11,8 +11,8 @@
  */
 import { CncfdemoError, errorMessage, TimeoutError } from "../errors.ts";
 import { parseDuration } from "../duration.ts";
-import { connectionProblem, type Kube } from "../kube/client.ts";
-import { KubeApiError } from "../kube/rest.ts";
+import type { Kube } from "../kube/client.ts";
+import { connectionProblem, KubeApiError } from "../kube/errors.ts";
 import { pollUntil } from "../wait.ts";
 import { PUSH_JOB } from "./pushgateway.ts";
 

@@ -9,7 +9,8 @@
  * service proxy (the in-cluster Service `pushgateway` in namespace `monitoring`).
  */
 import { CncfdemoError, errorMessage } from "../errors.ts";
-import { connectionProblem, type Kube } from "../kube/client.ts";
+import type { Kube } from "../kube/client.ts";
+import { connectionProblem } from "../kube/errors.ts";
 import { log } from "../log.ts";
 import { generatorsFromMetrics, type PushedResult } from "./prometheus_text.ts";
 

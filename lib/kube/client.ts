@@ -1,16 +1,23 @@
 /**
  * The kube client factory: one way for every task to reach a cluster.
  *
- * Resolution follows kubectl: `--kubeconfig` → `KUBECONFIG` (files joined by `:`) →
- * `~/.kube/config`; `--context` or the current context. Missing or unreadable files, unknown
- * contexts and API servers that do not answer become one-line {@link CncfdemoError}s.
+ * The kubeconfig is read as kubectl reads it (lib/kube/kubeconfig.ts: `--kubeconfig` →
+ * `KUBECONFIG`, merged → `~/.kube/config`; `--context` or the current context) and handed to
+ * client-node, whose authentication (certificates, tokens, token files, basic auth, exec plugins)
+ * every request uses — those of {@link KubeRest} and those of the typed clients alike. Missing or
+ * unreadable files, unknown contexts and API servers that do not answer become one-line
+ * {@link CncfdemoError}s.
  */
 import * as k8s from "@kubernetes/client-node";
 import process from "node:process";
 import { CncfdemoError, errorMessage, UsageError } from "../errors.ts";
 import { log } from "../log.ts";
 import { withTimeout } from "../wait.ts";
+import { asKubeError, CredentialError, KubeApiError, kubeProblem } from "./errors.ts";
+import { readMergedKubeconfig } from "./kubeconfig.ts";
 import { KubeRest } from "./rest.ts";
+
+export { defaultKubeconfigPath } from "./kubeconfig.ts";
 
 // client-node's HTTP stack loads node's deprecated `punycode` on first request; the warning it
 // prints says nothing to our users.
@@ -22,66 +29,64 @@ export interface KubeTarget {
   readonly context?: string | undefined;
 }
 
-/** The path kubeconfig entries are written to: the first file of KUBECONFIG, or ~/.kube/config. */
-export function defaultKubeconfigPath(): string {
-  const env = Deno.env.get("KUBECONFIG");
-  const first = env?.split(":").find((p) => p.trim() !== "");
-  if (first) return first;
-  const home = Deno.env.get("HOME") ?? Deno.env.get("USERPROFILE");
-  if (!home) throw new CncfdemoError("Cannot find the kubeconfig: set HOME or KUBECONFIG");
-  return `${home}/.kube/config`;
-}
+/** How long a token read from a token file is used before the file is read again (client-go's minute). */
+const TOKEN_FILE_TTL_MS = 60_000;
 
-function kubeconfigFiles(target: KubeTarget): string[] {
-  if (target.kubeconfig) return [target.kubeconfig];
-  const env = Deno.env.get("KUBECONFIG");
-  const files = env?.split(":").filter((p) => p.trim() !== "") ?? [];
-  return files.length ? files : [defaultKubeconfigPath()];
-}
-
-function readProblem(path: string, err: unknown): CncfdemoError {
-  const hint = 'create a cluster with "deno task bootstrap:sim" or pass --kubeconfig';
-  if (err instanceof Deno.errors.NotFound) {
-    return new UsageError(`Cannot read kubeconfig ${path}: no such file; ${hint}`);
+/**
+ * kubectl's `tokenFile` (client-node knows only `token-file`, reads it once, relative to the
+ * current directory and untrimmed): the file's trimmed content as bearer token, re-read every
+ * minute as client-go does, the path already resolved against the kubeconfig's folder.
+ */
+class TokenFileAuth {
+  #cache = new Map<string, { token: string; at: number }>();
+  constructor(readonly files: ReadonlyMap<string, string>) {}
+  isAuthProvider(user: k8s.User): boolean {
+    return this.files.has(user.name) && !user.token;
   }
-  if (err instanceof Deno.errors.PermissionDenied) {
-    return new UsageError(`Cannot read kubeconfig ${path}: permission denied`);
+  applyAuthentication(user: k8s.User, opts: { headers?: Record<string, unknown> }): Promise<void> {
+    const path = this.files.get(user.name)!;
+    let hit = this.#cache.get(path);
+    if (!hit || Date.now() - hit.at > TOKEN_FILE_TTL_MS) {
+      let token: string;
+      try {
+        token = Deno.readTextFileSync(path).trim();
+      } catch (err) {
+        throw new CredentialError(
+          `Cannot read the token file ${path} of user "${user.name}": ${errorMessage(err)}`,
+        );
+      }
+      if (!token) {
+        throw new CredentialError(`The token file ${path} of user "${user.name}" is empty`);
+      }
+      hit = { token, at: Date.now() };
+      this.#cache.set(path, hit);
+    }
+    (opts.headers ??= {}).Authorization = `Bearer ${hit.token}`;
+    return Promise.resolve();
   }
-  if (err instanceof Deno.errors.IsADirectory) {
-    return new UsageError(`Cannot read kubeconfig ${path}: it is a directory, not a file`);
-  }
-  return new UsageError(`Cannot read kubeconfig ${path}: ${errorMessage(err)}`);
 }
 
 /** Loads and validates the kubeconfig for a target, with the context selected. */
 export function loadKubeConfig(target: KubeTarget = {}): k8s.KubeConfig {
-  const files = kubeconfigFiles(target);
-  const kc = new k8s.KubeConfig();
-  let loaded = 0;
-  for (const path of files) {
-    let text: string;
-    try {
-      text = Deno.readTextFileSync(path);
-    } catch (err) {
-      // kubectl skips missing files of a KUBECONFIG list; an explicit file must exist.
-      if (!target.kubeconfig && files.length > 1 && err instanceof Deno.errors.NotFound) continue;
-      throw readProblem(path, err);
-    }
-    const part = new k8s.KubeConfig();
-    try {
-      part.loadFromString(text);
-    } catch (err) {
-      throw new UsageError(`Cannot parse kubeconfig ${path}: ${errorMessage(err)}`);
-    }
-    if (loaded === 0) {
-      kc.loadFromString(text);
-    } else {
-      kc.mergeConfig(part);
-    }
-    loaded++;
+  const { doc, where } = readMergedKubeconfig(target.kubeconfig);
+  const tokenFiles = new Map<string, string>();
+  for (const u of doc.users ?? []) {
+    const user = u.user as Record<string, unknown> | undefined;
+    if (!user) continue;
+    // kubectl's key is tokenFile; client-node reads token-file itself (once, unresolved): ours.
+    const file = user.tokenFile ?? user["token-file"];
+    if (typeof file === "string" && file) tokenFiles.set(u.name, file);
+    delete user.tokenFile;
+    delete user["token-file"];
   }
+  const kc = new k8s.KubeConfig();
+  try {
+    kc.loadFromString(JSON.stringify(doc));
+  } catch (err) {
+    throw new UsageError(`Cannot parse kubeconfig ${where}: ${errorMessage(err)}`);
+  }
+  kc.addAuthenticator(new TokenFileAuth(tokenFiles));
   const names = kc.getContexts().map((c) => c.name);
-  const where = files.join(":");
   if (target.context) {
     if (!names.includes(target.context)) {
       throw new UsageError(
@@ -104,82 +109,87 @@ export function loadKubeConfig(target: KubeTarget = {}): k8s.KubeConfig {
   return kc;
 }
 
-/** A connected cluster: the kubeconfig plus the API clients the tasks use. */
+/**
+ * A typed client whose failures are ours ({@link asKubeError}): a refused request is a
+ * KubeApiError with the server's message, an unreachable server one line, never client-node's
+ * multi-line ApiException printed as unexpected.
+ */
+function typedClient<T extends object>(api: T, server: string): T {
+  return new Proxy(api, {
+    get(target, prop, receiver) {
+      const v = Reflect.get(target, prop, receiver);
+      if (typeof v !== "function") return v;
+      return (...args: unknown[]) => {
+        try {
+          const r = v.apply(target, args);
+          return r instanceof Promise
+            ? r.catch((err: unknown) => Promise.reject(asKubeError(err, server)))
+            : r;
+        } catch (err) {
+          throw asKubeError(err, server);
+        }
+      };
+    },
+  });
+}
+
+/** A connected cluster: the kubeconfig, the one REST transport and the typed API clients. */
 export class Kube {
   readonly core: k8s.CoreV1Api;
   readonly apps: k8s.AppsV1Api;
   readonly batch: k8s.BatchV1Api;
-  readonly objects: k8s.KubernetesObjectApi;
-  #rest: KubeRest | undefined;
+  /** The REST client: apply with strict validation, discovery, lists, watches, proxies. */
+  readonly rest: KubeRest;
   constructor(readonly kc: k8s.KubeConfig) {
-    this.core = kc.makeApiClient(k8s.CoreV1Api);
-    this.apps = kc.makeApiClient(k8s.AppsV1Api);
-    this.batch = kc.makeApiClient(k8s.BatchV1Api);
-    this.objects = k8s.KubernetesObjectApi.makeApiClient(kc);
+    this.rest = new KubeRest(kc);
+    this.core = typedClient(kc.makeApiClient(k8s.CoreV1Api), this.rest.server);
+    this.apps = typedClient(kc.makeApiClient(k8s.AppsV1Api), this.rest.server);
+    this.batch = typedClient(kc.makeApiClient(k8s.BatchV1Api), this.rest.server);
   }
   get context(): string {
     return this.kc.getCurrentContext();
   }
   get server(): string {
-    return this.kc.getCurrentCluster()?.server ?? "(no server)";
+    return this.rest.server;
   }
-  /** The REST client for apply with strict validation, discovery and generic lists. */
-  get rest(): KubeRest {
-    return (this.#rest ??= new KubeRest(this.kc));
-  }
-  /** Releases the HTTP client. */
+  /** Releases the HTTP clients. */
   close(): void {
-    this.#rest?.close();
+    this.rest.close();
   }
-  /** A watch on this cluster. */
-  watch(): k8s.Watch {
-    return new k8s.Watch(this.kc);
-  }
-}
-
-/** Why a request to the API server failed, in a few words. */
-export function connectionProblem(err: unknown): string {
-  const parts: string[] = [];
-  let cur: unknown = err;
-  for (let i = 0; i < 5 && cur; i++) {
-    const code = (cur as { code?: string }).code;
-    const msg = errorMessage(cur);
-    parts.push(code ? `${code} ${msg}` : msg);
-    cur = (cur as { cause?: unknown }).cause;
-  }
-  const text = parts.join(" ");
-  if (/ECONNREFUSED|Connection refused|os error 111/i.test(text)) return "connection refused";
-  if (/ENOTFOUND|EAI_AGAIN|failed to lookup|Name or service not known/i.test(text)) {
-    return "host not found";
-  }
-  if (/timed out|ETIMEDOUT|deadline/i.test(text)) return "no answer (timed out)";
-  if (/certificate|tls|ssl/i.test(text)) return `TLS problem: ${errorMessage(err)}`;
-  if (/401|Unauthorized/.test(text)) return "unauthorized: the credentials were refused";
-  return errorMessage(err);
 }
 
 /**
- * Loads the kubeconfig and checks the API server answers (`GET /version`) within `timeoutMs`.
- * Throws one line naming the server and context when it does not.
+ * Loads the kubeconfig and checks the API server answers (`GET /version`, through the same
+ * transport and credentials as every later request) within `timeoutMs`. Throws one line naming
+ * the server and context when it does not.
  */
 export async function connectKube(
   target: KubeTarget = {},
   options: { timeoutMs?: number } = {},
 ): Promise<Kube> {
-  const kc = loadKubeConfig(target);
-  const kube = new Kube(kc);
+  const kube = new Kube(loadKubeConfig(target));
   const timeoutMs = options.timeoutMs ?? 10_000;
-  const version = kc.makeApiClient(k8s.VersionApi);
   try {
-    const info = await withTimeout(version.getCode(), timeoutMs, "timed out");
+    const info = await withTimeout(
+      kube.rest.request<{ gitVersion?: string }>("GET", "/version"),
+      timeoutMs,
+      "timed out",
+    );
     log.debug(
-      `connected to ${kube.server} (context ${kube.context}), Kubernetes ${info.gitVersion}`,
+      `connected to ${kube.server} (context ${kube.context}), Kubernetes ${info?.gitVersion}`,
     );
   } catch (err) {
+    kube.close();
+    // The transport's own errors name the server already: classify what they wrap.
+    const own = err instanceof CredentialError || err instanceof KubeApiError ||
+      !(err instanceof Error);
+    const p = kubeProblem(own ? err : err.cause ?? err);
+    const where = `the Kubernetes API server at ${kube.server} (context ${kube.context})`;
+    if (p.kind === "unauthorized" || p.kind === "forbidden" || p.kind === "credentials") {
+      throw new CncfdemoError(`Cannot use ${where}: ${p.text}`, { cause: err });
+    }
     throw new CncfdemoError(
-      `Cannot reach the Kubernetes API server at ${kube.server} (context ${kube.context}): ${
-        connectionProblem(err)
-      }; is the cluster running? ("deno task bootstrap:sim" creates one)`,
+      `Cannot reach ${where}: ${p.text}; is the cluster running? ("deno task bootstrap:sim" creates one)`,
       { cause: err },
     );
   }

@@ -1,15 +1,17 @@
 import assert from "node:assert/strict";
 import { CncfdemoError, UsageError } from "../errors.ts";
+import { makeCa } from "../pki.ts";
 import { connectKube, loadKubeConfig } from "./client.ts";
 
 async function kubeconfigFor(server: string): Promise<{ dir: string; path: string }> {
   const dir = await Deno.makeTempDir();
   const path = `${dir}/config`;
+  const ca = btoa((await makeCa("test-ca")).cert);
   await Deno.writeTextFile(
     path,
     `apiVersion: v1
 kind: Config
-clusters: [{name: c, cluster: {server: "${server}", insecure-skip-tls-verify: true}}]
+clusters: [{name: c, cluster: {server: "${server}", certificate-authority-data: ${ca}}}]
 users: [{name: u, user: {token: t}}]
 contexts: [{name: one, context: {cluster: c, user: u}}, {name: two, context: {cluster: c, user: u}}]
 current-context: one
@@ -87,5 +89,23 @@ Deno.test("kube client: a server that accepts but never answers times out", asyn
   listener.close();
   for (const c of held) c.close();
   await accepting.catch(() => {});
+  await Deno.remove(dir, { recursive: true });
+});
+
+Deno.test("kube client: a context that skips TLS verification is refused in one line", async () => {
+  const dir = await Deno.makeTempDir();
+  const path = `${dir}/config`;
+  await Deno.writeTextFile(
+    path,
+    `clusters: [{name: c, cluster: {server: "https://127.0.0.1:1", insecure-skip-tls-verify: true}}]
+users: [{name: u, user: {token: t}}]
+contexts: [{name: one, context: {cluster: c, user: u}}]
+current-context: one
+`,
+  );
+  await assert.rejects(
+    connectKube({ kubeconfig: path }),
+    (e) => e instanceof UsageError && /skips TLS verification/.test(e.message),
+  );
   await Deno.remove(dir, { recursive: true });
 });

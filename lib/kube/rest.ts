@@ -1,26 +1,20 @@
 /**
- * A small REST client for what @kubernetes/client-node's generic object API cannot do exactly:
- * server-side apply with `fieldValidation=Strict` and the object sent byte for byte (client-node
- * serialises known kinds through its models, which silently drops unknown fields before the API
- * server could reject them), dry runs, and discovery of any kind. It reuses the kubeconfig that
- * client-node loaded (client certificates, CA, bearer token) through Deno's own HTTP client.
+ * The one transport to a Kubernetes API server: every request of every task (apply, get, list,
+ * delete, discovery, watches, service-proxy calls) goes through here.
+ *
+ * Authentication is client-node's, asked per request (`KubeConfig.applyToHTTPSOptions`): the CA,
+ * client certificates, bearer tokens, basic auth, token files and exec credential plugins (EKS,
+ * GKE, AKS) of the kubeconfig — a plugin's cached credential is reused until it expires. The bytes
+ * go through Deno's HTTP client (one pooled client per set of TLS material), so server-side apply
+ * sends the object byte for byte with `fieldValidation=Strict` (client-node serialises known kinds
+ * through its models, which silently drops unknown fields before the API server could reject them).
+ * Discovery answers are cached per group/version, once per cluster.
  */
 import type { KubeConfig, KubernetesObject } from "@kubernetes/client-node";
+import type { RequestOptions as HttpsOptions } from "node:https";
 import { Buffer } from "node:buffer";
-import { CncfdemoError } from "../errors.ts";
-import { connectionProblem } from "./client.ts";
-
-/** An error answer of the API server, with its HTTP status and reason. */
-export class KubeApiError extends CncfdemoError {
-  constructor(
-    message: string,
-    readonly status: number,
-    readonly reason: string,
-    readonly causes: { field?: string; message?: string }[] = [],
-  ) {
-    super(message);
-  }
-}
+import { CncfdemoError, errorMessage, UsageError } from "../errors.ts";
+import { connectionProblem, CredentialError, KubeApiError } from "./errors.ts";
 
 export interface ObjectRef {
   apiVersion: string;
@@ -35,6 +29,7 @@ export interface RequestOptions {
   contentType?: string;
   /** Answer 404 with nothing instead of an error. */
   allow404?: boolean;
+  signal?: AbortSignal;
 }
 
 export interface ApplyOptions {
@@ -43,105 +38,173 @@ export interface ApplyOptions {
   force?: boolean;
 }
 
-interface ResourceInfo {
+export interface ResourceInfo {
   plural: string;
   namespaced: boolean;
 }
 
-function pemOf(data: string | undefined, file: string | undefined): string | undefined {
-  if (data) return Buffer.from(data, "base64").toString("utf8");
-  if (file) return Deno.readTextFileSync(file);
+/** One event of a watch. */
+export type WatchEvent<T> =
+  | { type: "ADDED" | "MODIFIED" | "DELETED" | "BOOKMARK"; object: T }
+  | { type: "ERROR"; object: { code?: number; message?: string } };
+
+function pem(v: unknown): string | undefined {
+  if (v === undefined || v === null) return undefined;
+  if (typeof v === "string") return v;
+  if (v instanceof Uint8Array) return Buffer.from(v).toString("utf8");
+  if (Array.isArray(v)) return v.map(pem).join("\n");
+  return String(v);
+}
+
+/** The problem of a context's cluster entry that Deno's HTTP client cannot honour, if any. */
+function unsupported(kc: KubeConfig): string | undefined {
+  const cluster = kc.getCurrentCluster();
+  const ctx = kc.getCurrentContext();
+  if (!cluster) return `Context "${ctx}" names no cluster`;
+  if (cluster.skipTLSVerify) {
+    return `Context "${ctx}" skips TLS verification (insecure-skip-tls-verify); cncfdemo verifies the API server: give the cluster's CA (certificate-authority or certificate-authority-data)`;
+  }
+  if (cluster.tlsServerName) {
+    return `Context "${ctx}" sets tls-server-name, which cncfdemo cannot honour; use a server address its certificate names`;
+  }
   return undefined;
 }
 
 export class KubeRest {
   readonly server: string;
-  #client: Deno.HttpClient;
-  #token: string | undefined;
+  readonly #kc: KubeConfig;
+  readonly #proxy: string | undefined;
+  #clients = new Map<string, Deno.HttpClient>();
   #resources = new Map<string, Promise<Map<string, ResourceInfo>>>();
 
   constructor(kc: KubeConfig) {
-    const cluster = kc.getCurrentCluster();
-    const user = kc.getCurrentUser();
-    if (!cluster) throw new CncfdemoError(`Context "${kc.getCurrentContext()}" names no cluster`);
+    const problem = unsupported(kc);
+    if (problem) throw new UsageError(problem);
+    const cluster = kc.getCurrentCluster()!;
+    this.#kc = kc;
     this.server = cluster.server.replace(/\/+$/, "");
-    const ca = pemOf(cluster.caData, cluster.caFile);
-    const cert = pemOf(user?.certData, user?.certFile);
-    const key = pemOf(user?.keyData, user?.keyFile);
-    this.#token = user?.token;
-    if (cluster.skipTLSVerify) {
-      throw new CncfdemoError(
-        `Context "${kc.getCurrentContext()}" skips TLS verification (insecure-skip-tls-verify); cncfdemo needs the cluster's CA (certificate-authority-data)`,
-      );
-    }
-    this.#client = Deno.createHttpClient({
-      ...(ca ? { caCerts: [ca] } : {}),
-      ...(cert && key ? { cert, key } : {}),
-    });
+    this.#proxy = cluster.proxyUrl;
   }
 
   close(): void {
-    this.#client.close();
+    for (const c of this.#clients.values()) c.close();
+    this.#clients.clear();
   }
 
-  /** One request; JSON in and out. 404 → undefined when `allow404`. */
-  async request<T>(
-    method: string,
-    path: string,
-    init: RequestOptions = {},
-  ): Promise<T> {
-    const text = await this.requestText(method, path, init);
-    return (text ? JSON.parse(text) : undefined) as T;
+  /** The HTTP client and headers of a request, from client-node's authentication of the context. */
+  async #authenticated(): Promise<{ client: Deno.HttpClient; headers: Headers }> {
+    const opts: HttpsOptions = {};
+    try {
+      await this.#kc.applyToHTTPSOptions(opts);
+    } catch (err) {
+      throw credentialProblem(this.#kc, err);
+    }
+    const ca = pem(opts.ca), cert = pem(opts.cert), key = pem(opts.key);
+    const id = JSON.stringify([ca, cert, key]);
+    let client = this.#clients.get(id);
+    if (!client) {
+      client = Deno.createHttpClient({
+        ...(ca ? { caCerts: [ca] } : {}),
+        ...(cert && key ? { cert, key } : {}),
+        ...(this.#proxy ? { proxy: { url: this.#proxy } } : {}),
+      });
+      this.#clients.set(id, client);
+    }
+    const headers = new Headers();
+    for (const [k, v] of Object.entries(opts.headers ?? {})) {
+      if (v !== undefined) headers.set(k, Array.isArray(v) ? v.join(", ") : String(v));
+    }
+    if (opts.auth) {
+      headers.set("Authorization", `Basic ${Buffer.from(opts.auth).toString("base64")}`);
+    }
+    return { client, headers };
   }
 
-  /** One request, the answer as text (e.g. through a service proxy). 404 → "" when `allow404`. */
-  async requestText(
-    method: string,
-    path: string,
-    init: RequestOptions = {},
-  ): Promise<string> {
+  /** Sends one request; a non-2xx answer (but 404 with `allow404`) is a {@link KubeApiError}. */
+  async #send(method: string, path: string, init: RequestOptions): Promise<Response | undefined> {
     const url = new URL(this.server + path);
     for (const [k, v] of Object.entries(init.query ?? {})) {
       if (v !== undefined) url.searchParams.set(k, v);
     }
-    const headers: Record<string, string> = { Accept: "application/json, */*;q=0.8" };
-    if (this.#token) headers.Authorization = `Bearer ${this.#token}`;
-    if (init.body !== undefined) headers["Content-Type"] = init.contentType ?? "application/json";
+    const { client, headers } = await this.#authenticated();
+    headers.set("Accept", "application/json, */*;q=0.8");
+    if (init.body !== undefined) {
+      headers.set("Content-Type", init.contentType ?? "application/json");
+    }
     let res: Response;
     try {
       res = await fetch(url, {
         method,
         headers,
-        client: this.#client,
+        client,
+        ...(init.signal ? { signal: init.signal } : {}),
         ...(init.body !== undefined ? { body: JSON.stringify(init.body) } : {}),
       });
     } catch (err) {
+      if (init.signal?.aborted) throw err;
       throw new CncfdemoError(
         `Cannot reach the Kubernetes API server at ${this.server}: ${connectionProblem(err)}`,
-        {
-          cause: err,
-        },
+        { cause: err },
       );
     }
+    if (res.ok) return res;
     const text = await res.text();
-    if (res.ok) return text;
-    if (res.status === 404 && init.allow404) return "";
-    let status: {
-      message?: string;
-      reason?: string;
-      details?: { causes?: { field?: string; message?: string }[] };
-    } = {};
+    if (res.status === 404 && init.allow404) return undefined;
+    throw apiError(method, path, res.status, text);
+  }
+
+  /** One request; JSON in and out. 404 → undefined when `allow404`. */
+  async request<T>(method: string, path: string, init: RequestOptions = {}): Promise<T> {
+    const text = await this.requestText(method, path, init);
+    return (text ? JSON.parse(text) : undefined) as T;
+  }
+
+  /** One request, the answer as text (e.g. through a service proxy). 404 → "" when `allow404`. */
+  async requestText(method: string, path: string, init: RequestOptions = {}): Promise<string> {
+    const res = await this.#send(method, path, init);
+    return res ? await res.text() : "";
+  }
+
+  /**
+   * Watches a collection (`path` without `?watch`) from `query.resourceVersion`; calls `onEvent`
+   * for every event until the server ends the stream (resolves) or `signal` aborts (resolves).
+   */
+  async watch<T>(
+    path: string,
+    query: Record<string, string | undefined>,
+    onEvent: (e: WatchEvent<T>) => void,
+    signal: AbortSignal,
+  ): Promise<void> {
+    let res: Response | undefined;
     try {
-      status = JSON.parse(text);
-    } catch {
-      status = { message: text.slice(0, 200) };
+      res = await this.#send("GET", path, { query: { ...query, watch: "true" }, signal });
+    } catch (err) {
+      if (signal.aborted) return;
+      throw err;
     }
-    throw new KubeApiError(
-      status.message ?? `${method} ${path}: HTTP ${res.status}`,
-      res.status,
-      status.reason ?? String(res.status),
-      status.details?.causes ?? [],
-    );
+    const reader = res!.body!.pipeThrough(new TextDecoderStream()).getReader();
+    let buffered = "";
+    try {
+      while (true) {
+        const { value, done } = await reader.read();
+        if (done) break;
+        buffered += value;
+        let nl: number;
+        while ((nl = buffered.indexOf("\n")) >= 0) {
+          const line = buffered.slice(0, nl).trim();
+          buffered = buffered.slice(nl + 1);
+          if (line) onEvent(JSON.parse(line) as WatchEvent<T>);
+        }
+      }
+    } catch (err) {
+      if (signal.aborted) return;
+      throw new CncfdemoError(`The watch of ${path} broke: ${connectionProblem(err)}`, {
+        cause: err,
+      });
+    } finally {
+      reader.releaseLock();
+      await res!.body!.cancel().catch(() => {});
+    }
   }
 
   /** The plural resource name and scope of a kind, from discovery (cached per group/version). */
@@ -152,9 +215,7 @@ export class KubeRest {
       table = this.request<{ resources: { name: string; kind: string; namespaced: boolean }[] }>(
         "GET",
         path,
-        {
-          allow404: true,
-        },
+        { allow404: true },
       ).then((list) => {
         const m = new Map<string, ResourceInfo>();
         for (const r of list?.resources ?? []) {
@@ -166,7 +227,11 @@ export class KubeRest {
       table.catch(() => this.#resources.delete(apiVersion));
     }
     const info = (await table).get(kind);
-    if (!info) throw new CncfdemoError(`The API server does not serve ${kind} in ${apiVersion}`);
+    if (!info) {
+      // A kind served since the table was read (a CRD just created): ask once more.
+      this.#resources.delete(apiVersion);
+      throw new CncfdemoError(`The API server does not serve ${kind} in ${apiVersion}`);
+    }
     return info;
   }
 
@@ -205,6 +270,25 @@ export class KubeRest {
     return await this.request<T | undefined>("GET", await this.path(ref), { allow404: true });
   }
 
+  /** One page-by-page list of a collection path; with the list's resourceVersion. */
+  async listPath<T extends KubernetesObject>(
+    path: string,
+    query: Record<string, string | undefined> = {},
+  ): Promise<{ items: T[]; resourceVersion: string | undefined }> {
+    const items: T[] = [];
+    let cont: string | undefined;
+    let resourceVersion: string | undefined;
+    do {
+      const page = await this.request<
+        { items: T[]; metadata?: { continue?: string; resourceVersion?: string } }
+      >("GET", path, { query: { ...query, limit: "500", continue: cont } });
+      items.push(...page.items);
+      resourceVersion = page.metadata?.resourceVersion;
+      cont = page.metadata?.continue || undefined;
+    } while (cont);
+    return { items, resourceVersion };
+  }
+
   /** Every object of a kind (all namespaces unless one is given) matching a label selector. */
   async list<T extends KubernetesObject>(
     apiVersion: string,
@@ -216,20 +300,8 @@ export class KubeRest {
       kind,
       metadata: o.namespace ? { namespace: o.namespace } : {},
     });
-    const items: T[] = [];
-    let cont: string | undefined;
-    do {
-      const page = await this.request<{ items: T[]; metadata?: { continue?: string } }>(
-        "GET",
-        path,
-        {
-          query: { labelSelector: o.labelSelector, limit: "500", continue: cont },
-        },
-      );
-      for (const it of page.items) items.push({ ...it, apiVersion, kind });
-      cont = page.metadata?.continue || undefined;
-    } while (cont);
-    return items;
+    const { items } = await this.listPath<T>(path, { labelSelector: o.labelSelector });
+    return items.map((it) => ({ ...it, apiVersion, kind }));
   }
 
   /** Deletes an object (background propagation); false when it was already gone. */
@@ -246,4 +318,37 @@ export class KubeRest {
     });
     return r !== undefined;
   }
+}
+
+function apiError(method: string, path: string, status: number, text: string): KubeApiError {
+  let body: {
+    message?: string;
+    reason?: string;
+    details?: { causes?: { field?: string; message?: string }[] };
+  } = {};
+  try {
+    body = JSON.parse(text);
+  } catch {
+    body = { message: text.slice(0, 200) };
+  }
+  return new KubeApiError(
+    body.message || `${method} ${path}: HTTP ${status}`,
+    status,
+    body.reason ?? String(status),
+    body.details?.causes ?? [],
+  );
+}
+
+/** A failure to produce the context's credentials (an exec plugin, a token file), in one line. */
+function credentialProblem(kc: KubeConfig, err: unknown): CncfdemoError {
+  if (err instanceof CncfdemoError) return err;
+  const user = kc.getCurrentUser();
+  const exec = (user?.exec as { command?: string } | undefined)?.command;
+  const what = exec ? `the exec plugin ${exec}` : `the user ${user?.name ?? "(none)"}`;
+  return new CredentialError(
+    `Cannot get credentials for context "${kc.getCurrentContext()}" from ${what}: ${
+      errorMessage(err) || "it failed without a message"
+    }`,
+    { cause: err },
+  );
 }

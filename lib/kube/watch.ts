@@ -18,25 +18,13 @@ export interface WatchTarget {
   fieldSelector?: string | undefined;
 }
 
-interface ApiResource {
-  name: string;
-  namespaced: boolean;
-  kind: string;
-}
-
-interface ResourceLookup {
-  resource(apiVersion: string, kind: string): Promise<ApiResource | undefined>;
-}
-
 /** The REST path of a collection (`/apis/apps/v1/namespaces/x/deployments`), via discovery. */
 export async function collectionPath(kube: Kube, t: WatchTarget): Promise<string> {
-  // KubernetesObjectApi resolves kinds through the discovery API and caches the answer; its
-  // `resource` method is not in the type declarations, so it is reached through a narrow cast.
-  const res = await (kube.objects as unknown as ResourceLookup).resource(t.apiVersion, t.kind);
-  if (!res) throw new Error(`The API server does not serve ${t.kind} (${t.apiVersion})`);
-  const base = t.apiVersion.includes("/") ? `/apis/${t.apiVersion}` : `/api/${t.apiVersion}`;
-  const ns = res.namespaced && t.namespace ? `/namespaces/${encodeURIComponent(t.namespace)}` : "";
-  return `${base}${ns}/${res.name}`;
+  return await kube.rest.path({
+    apiVersion: t.apiVersion,
+    kind: t.kind,
+    metadata: t.namespace ? { namespace: t.namespace } : {},
+  });
 }
 
 export interface WatchUntilOptions<T> {
@@ -103,46 +91,37 @@ export async function watchUntil<T extends KubernetesObject>(
     const listAndWatch = async (): Promise<void> => {
       while (!finished) {
         try {
-          const list = await kube.objects.list<T>(
-            target.apiVersion,
-            target.kind,
-            target.namespace,
-            undefined,
-            undefined,
-            undefined,
-            target.fieldSelector,
-            target.labelSelector,
-          );
+          const list = await kube.rest.listPath<T>(path, {
+            labelSelector: target.labelSelector,
+            fieldSelector: target.fieldSelector,
+          });
           items.clear();
-          for (const o of list.items) items.set(keyOf(o), o);
+          for (const o of list.items) {
+            items.set(keyOf(o), { ...o, apiVersion: target.apiVersion, kind: target.kind });
+          }
           check();
           if (finished) return;
-          const ended = Promise.withResolvers<void>();
-          controller = await kube.watch().watch(
+          controller = new AbortController();
+          await kube.rest.watch<T>(
             path,
             {
-              resourceVersion: list.metadata?.resourceVersion,
-              allowWatchBookmarks: true,
+              resourceVersion: list.resourceVersion,
+              allowWatchBookmarks: "true",
               labelSelector: target.labelSelector,
               fieldSelector: target.fieldSelector,
             },
-            (phase, obj: T) => {
-              if (phase === "ADDED" || phase === "MODIFIED") items.set(keyOf(obj), obj);
-              else if (phase === "DELETED") items.delete(keyOf(obj));
-              else if (phase === "ERROR") controller?.abort(); // e.g. 410 Gone: list again
-              else return;
+            (e) => {
+              if (e.type === "ADDED" || e.type === "MODIFIED") items.set(keyOf(e.object), e.object);
+              else if (e.type === "DELETED") items.delete(keyOf(e.object));
+              else if (e.type === "ERROR") {
+                // e.g. 410 Gone: the resourceVersion is too old; list again
+                lastError = new CncfdemoError(e.object.message ?? `watch error ${e.object.code}`);
+                controller?.abort();
+              } else return;
               check();
             },
-            (err) => {
-              if (err && !finished) {
-                lastError = err;
-                log.debug(`watch ${path} ended: ${err}`);
-              }
-              ended.resolve();
-            },
+            controller.signal,
           );
-          if (finished) controller.abort();
-          await ended.promise;
         } catch (err) {
           if (finished) return;
           lastError = err;

@@ -19,7 +19,7 @@ import { mergeKubeEntry, removeKubeEntry } from "../kube/kubeconfig.ts";
 import { watchUntil } from "../kube/watch.ts";
 import { METRICS_APISERVICE, waitForMetricsApi } from "../addons/metrics_server.ts";
 import { log } from "../log.ts";
-import { exists, stateDir, writeFileAtomic } from "../paths.ts";
+import { cacheDir, exists, stateDir, writeFileAtomic } from "../paths.ts";
 import { processesMentioning, stopProcesses } from "../procs.ts";
 import { run } from "../process.ts";
 import { formatBytes, formatCpu } from "../quantity.ts";
@@ -187,6 +187,25 @@ function capacityMatches(node: V1Node, o: SimCreateOptions): boolean {
     a.pods === String(o.nodePods);
 }
 
+/**
+ * kwokctl gives each component (etcd, API server, kwok, metrics-server) the next port below 32767
+ * that it can bind at that moment, skipping only the ports of clusters in the same state directory
+ * (kwok's pkg/utils/net/unused_port.go): two clusters created at once on this machine, or from two
+ * state directories, can get the same ports. One `kwokctl create` at a time, machine-wide: an
+ * exclusive lock on a file in the shared cache, held until the control plane is up, released when
+ * the returned file is disposed or the process ends.
+ */
+async function oneKwokctlCreateAtATime(progress: (m: string) => void): Promise<Deno.FsFile> {
+  await Deno.mkdir(cacheDir(), { recursive: true });
+  const file = await Deno.open(`${cacheDir()}/.kwokctl-create.lock`, { create: true, write: true });
+  const waiting = setTimeout(
+    () => progress("waiting for another cluster's control plane start"),
+    300,
+  );
+  await file.lock(true).finally(() => clearTimeout(waiting));
+  return file;
+}
+
 /** The kube context (and cluster and user entries) of a simulated cluster. */
 function simContext(name: string): string {
   return `sim-${name}`;
@@ -253,6 +272,7 @@ export const simProvider: Provider<SimCreateOptions, SimDeleteOptions> = {
       {
         name: `Start control plane "${o.name}"`,
         async run(ctx) {
+          using _ports = await oneKwokctlCreateAtATime(ctx.progress);
           const existed = await exists(`${simClusterDir(o.name)}/kwok.yaml`);
           const flag = (n: BinaryName) => bins.paths[n];
           const create = kwokctl(bins.paths, [

@@ -1,5 +1,5 @@
 import assert from "node:assert/strict";
-import { KubeApiError } from "../kube/rest.ts";
+import { KubeApiError } from "../kube/errors.ts";
 import type { Kube } from "../kube/client.ts";
 import { resolveValues } from "../stack/values.ts";
 import { firstGoodRequest, probeTarget } from "./first_request.ts";

@@ -19,7 +19,7 @@ import {
   WAITED_KINDS,
   workloadImagePullProblems,
 } from "../kube/readiness.ts";
-import { KubeApiError } from "../kube/rest.ts";
+import { KubeApiError } from "../kube/errors.ts";
 import { watchUntil } from "../kube/watch.ts";
 import { parallel, sequence, type Step, type StepContext, type StepGroup } from "../steps.ts";
 import type { Deadline } from "../wait.ts";
@@ -299,7 +299,11 @@ export async function waitReady(
  * and server-owned metadata, so a controller writing status meanwhile (which bumps the
  * resourceVersion) is not mistaken for a change of ours.
  */
-function outcomeOf(before: KubernetesObject | undefined, after: KubernetesObject): Outcome {
+/**
+ * What an apply did (or, for a dry run, would do): compared without the fields the server owns,
+ * since a dry run never changes resourceVersion.
+ */
+export function outcomeOf(before: KubernetesObject | undefined, after: KubernetesObject): Outcome {
   if (!before) return "created";
   return isDeepStrictEqual(normalized(before), normalized(after)) ? "unchanged" : "configured";
 }

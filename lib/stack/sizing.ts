@@ -10,6 +10,7 @@
  *   machine's memory, 50% of (RAM − 1 GB), at least 0.25 GB; here the same rule over the container
  *   limit, which also leaves room for the mongosh readiness probes run inside the container.
  */
+import { UsageError } from "../errors.ts";
 import { parseQuantity } from "../quantity.ts";
 
 const MIB = 2 ** 20;
@@ -22,7 +23,11 @@ export const MIN_NODE_HEAP_MIB = 128;
 
 function bytesOf(limit: string): number {
   const bytes = parseQuantity(limit);
-  if (bytes === undefined || bytes <= 0) throw new Error(`not a memory quantity: ${limit}`);
+  if (bytes === undefined || bytes <= 0) {
+    throw new UsageError(
+      `Cannot use the memory limit "${limit}": expected a quantity like 512Mi or 2Gi`,
+    );
+  }
   return bytes;
 }
 

@@ -2,6 +2,7 @@
  * Removing the deployed stack: every object carrying the managed labels (the wrk Jobs of a bench
  * too), deleted in reverse wave order, namespaces last, each wave waited for until it is gone.
  */
+import { CncfdemoError } from "../errors.ts";
 import { objectId } from "./render.ts";
 import type { Kube } from "../kube/client.ts";
 import type { Step } from "../steps.ts";
@@ -20,8 +21,10 @@ export function teardownAppsSteps(kube: () => Kube, deadline: Deadline): Step[] 
       await deleteInWaves(kube(), objects, false, deadline, ctx);
       const left = await readLiveState(kube(), MANAGED_SELECTOR);
       if (left.size) {
-        throw new Error(
-          `Still present after deletion: ${[...left.values()].map(objectId).join(", ")}`,
+        throw new CncfdemoError(
+          `Still present after deletion: ${
+            [...left.values()].map(objectId).join(", ")
+          }; run "deno task teardown --apps" again, or look at their finalizers`,
         );
       }
       return `deleted ${objects.length} objects`;
