@@ -41,7 +41,7 @@ import (
 	"time"
 )
 
-const version = "0.1.0"
+const version = "0.2.0"
 
 type errorCounts struct {
 	Connect uint64 `json:"connect"`
@@ -382,6 +382,8 @@ func main() {
 	timeout := flag.Duration("timeout", 2*time.Second, "timeout of one request")
 	name := flag.String("generator", "g0", "this generator's name")
 	startMs := flag.Int64("start-unix-ms", 0, "when second 0 begins (default: now)")
+	stepAt := flag.Duration("step-at", 0, "open model: when the rate changes to -step-rate")
+	stepRate := flag.Float64("step-rate", 0, "open model: the rate from -step-at on")
 	threads := flag.Int("threads", 0, "OS threads running Go code (GOMAXPROCS); 0: one per CPU")
 	showVersion := flag.Bool("version", false, "print the version")
 	flag.Parse()
@@ -428,7 +430,7 @@ func main() {
 	backlog := func() int { return 0 }
 	if !g.closed {
 		// Room for every request of the run: the dispatcher never waits for the workers.
-		capacity := int(*rate*duration.Seconds()) + 1
+		capacity := int(max(*rate, *stepRate)*duration.Seconds()) + 1
 		due = make(chan time.Time, capacity)
 		backlog = func() int { return len(due) }
 	}
@@ -445,7 +447,13 @@ func main() {
 	}
 	if !g.closed {
 		go func() {
+			// Due times: start + i/rate, and with a step, stepAt + j/stepRate from then on.
 			interval := time.Duration(float64(time.Second) / *rate)
+			from := g.start
+			change := g.end
+			if *stepRate > 0 && *stepAt > 0 {
+				change = g.start.Add(*stepAt)
+			}
 			sent := int64(0)
 			tick := time.NewTicker(time.Millisecond)
 			defer tick.Stop()
@@ -455,7 +463,12 @@ func main() {
 					return
 				}
 				for {
-					at := g.start.Add(time.Duration(sent) * interval)
+					at := from.Add(time.Duration(sent) * interval)
+					if !at.Before(change) && change.Before(g.end) {
+						from, change, sent = change, g.end, 0
+						interval = time.Duration(float64(time.Second) / *stepRate)
+						continue
+					}
 					if at.After(now) || !at.Before(g.end) {
 						break
 					}
