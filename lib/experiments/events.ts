@@ -10,7 +10,7 @@ export type EventKind =
   | "pod-ready"
   | "pod-not-ready"
   | "pod-deleted"
-  | "endpoints-back"
+  | "endpoints"
   | "step"
   | "hpa-desired"
   | "phase";
@@ -21,7 +21,7 @@ export interface ExperimentEvent {
   kind: EventKind;
   /** The object (pod name, HPA name, phase name). */
   subject: string;
-  /** A number the event carries: ready pods, desired replicas, new rate. */
+  /** A number the event carries: ready pods, ready endpoints, desired replicas, a new rate. */
   value?: number;
   detail?: string;
 }
