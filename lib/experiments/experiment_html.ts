@@ -51,13 +51,21 @@ export async function renderExperimentHtml(r: ExperimentResult): Promise<string>
   const t0 = r.series.merged[0]?.t_unix_ms ?? Date.parse(r.started_at);
   const x = (t: number) => Math.round((t - t0) / 10) / 100;
   const events = r.events.filter((e) => MARKED[e.kind] && e.t_unix_ms >= t0 - 5_000);
-  const replicas = r.events.filter((e) =>
-    e.kind === "pod-ready" || e.kind === "pod-not-ready" || e.kind === "pod-deleted"
-  ).map((e) => ({ x: x(e.t_unix_ms), y: e.value ?? 0 }));
-  const desired = r.events.filter((e) => e.kind === "hpa-desired").map((e) => ({
-    x: x(e.t_unix_ms),
-    y: e.value ?? 0,
-  }));
+  const end = x((r.series.merged.at(-1)?.t_unix_ms ?? t0) + 1_000);
+  /** A stepped line that runs on to the end with its last value. */
+  const toEnd = (points: { x: number; y: number }[]) =>
+    points.length ? [...points, { x: end, y: points.at(-1)!.y }] : points;
+  const replicas = toEnd(
+    r.events.filter((e) =>
+      e.kind === "pod-ready" || e.kind === "pod-not-ready" || e.kind === "pod-deleted"
+    ).map((e) => ({ x: x(e.t_unix_ms), y: e.value ?? 0 })),
+  );
+  const desired = toEnd(
+    r.events.filter((e) => e.kind === "hpa-desired").map((e) => ({
+      x: x(e.t_unix_ms),
+      y: e.value ?? 0,
+    })),
+  );
   const data = {
     seconds: r.series.merged.map((s) => ({
       x: x(s.t_unix_ms),
@@ -72,6 +80,7 @@ export async function renderExperimentHtml(r: ExperimentResult): Promise<string>
       color: MARKED[e.kind],
       label: `${e.kind} ${e.subject}${e.value !== undefined ? ` (${e.value})` : ""}`,
     })),
+    end,
     replicas,
     desired,
     spectra: spectra(r),
@@ -174,7 +183,8 @@ ${eventRows}
         ctx.restore();
       });
     } };
-    var timeAxis = { type: "linear", title: { display: true, text: "seconds since the load began" } };
+    var timeAxis = { type: "linear", max: data.end,
+      title: { display: true, text: "seconds since the load began" } };
     function series(key) { return data.seconds.map(function (s) { return { x: s.x, y: s[key] }; }); }
     new Chart(document.getElementById("throughput"), {
       type: "line",

@@ -90,7 +90,11 @@ const BURNER: Obj = {
           image: CATALOG.tools.ref,
           imagePullPolicy: "IfNotPresent",
           // Bounded: the loop ends after 600 s whatever happens to the test.
-          command: ["sh", "-c", 'end=$(( $(date +%s) + 600 )); while [ "$(date +%s)" -lt "$end" ]; do i=0; while [ $i -lt 20000 ]; do i=$((i+1)); done; done'],
+          command: [
+            "sh",
+            "-c",
+            'end=$(( $(date +%s) + 600 )); while [ "$(date +%s)" -lt "$end" ]; do i=0; while [ $i -lt 20000 ]; do i=$((i+1)); done; done',
+          ],
           resources: { requests: { cpu: "10m" }, limits: { cpu: "500m", memory: "32Mi" } },
         }],
       },
