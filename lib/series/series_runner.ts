@@ -26,7 +26,7 @@ export interface SeriesOptions {
   durationS: number;
   /** Connections per generator. */
   connections: number;
-  /** OS threads per generator (GOMAXPROCS); default: one per CPU. */
+  /** Event-loop threads per generator (default 1), each with its share of the connections. */
   threads?: number;
   parallelism: number;
   /** Open model: requests per second in total; undefined: closed model. */
