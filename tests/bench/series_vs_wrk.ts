@@ -7,7 +7,7 @@
  * Prints every pair and the ratio recorder / raw (median of the pairs, and of the totals).
  * Not a test: no assertion on time. The target ratio is ≥ 0.98.
  *
- * Arguments: --rounds N (default 5), --time 10s, --connections 64, --threads 1, --url URL
+ * Arguments: --rounds N (default 5), --time 10s, --connections 64, --threads 2, --url URL
  *            (default: an nginx started here with --nginx-workers N, default 1)
  * Example:   deno task bench:series --rounds 5 --time 10s
  */
@@ -22,7 +22,7 @@ const { values } = parseArgs({
     rounds: { type: "string", default: "5" },
     time: { type: "string", default: "10s" },
     connections: { type: "string", default: "64" },
-    threads: { type: "string", default: "1" },
+    threads: { type: "string", default: "2" },
     url: { type: "string" },
     "nginx-workers": { type: "string", default: "1" },
   },
