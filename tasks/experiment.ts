@@ -18,7 +18,7 @@
  * on stdout); `--save-html [PATH]` writes a self-contained report.
  *
  * Arguments: chaos|autoscale|background, --target deployment/NAME (countly-api), --namespace
- *            cncfdemo, --url URL, --rate 200, --time 60s, --kill 1, --at 20s, --signal KILL,
+ *            cncfdemo, --url URL, --rate 200, --time 60s (autoscale 120s), --kill 1, --at 20s, --signal KILL,
  *            --from 50, --to 400, --step-at 20s, --slo-p99 100ms, --background deployment/NAME
  *            (boinc), --no-limits, --connections 32, --parallelism 1, --request-timeout 2s,
  *            --results-dir results, --save-html [PATH], --context NAME, --kubeconfig FILE
@@ -83,10 +83,10 @@ export const flags = {
     max: 1_000_000,
     default: 200,
   }),
-  time: flag.duration("How long the load runs (background: each phase)", {
-    default: "60s",
-    minMs: 2_000,
-  }),
+  time: flag.duration(
+    "How long the load runs (background: each phase); default 60s, autoscale 120s",
+    { minMs: 2_000 },
+  ),
   kill: flag.int("chaos: how many target pods to kill", { min: 1, max: 1_000, default: 1 }),
   at: flag.duration("chaos: when to kill, from the start of the load", { default: "20s" }),
   signal: flag.string("chaos: KILL deletes the pods with no grace period (SIGKILL at once)", {
@@ -147,7 +147,7 @@ export async function main(args: string[]): Promise<void> {
     url: o.url,
     ...(target.name === "countly-api" && !o.url ? { defaultPath: "/o/ping" } : {}),
     rate: kind === "autoscale" ? o.from : o.rate,
-    timeMs: o.time,
+    timeMs: o.time ?? (kind === "autoscale" ? 120_000 : 60_000),
     connections: o.connections,
     parallelism: o.parallelism,
     requestTimeoutMs: o.requestTimeout,
