@@ -4,7 +4,8 @@
  * processes, per-second series merged exactly) against `--url` (default: the Service named like
  * `--target`, its ClusterIP and first port), while the target's pods, its Service's endpoints and
  * its autoscaler are watched:
- *   chaos       at --at, delete --kill N target pods (--signal KILL: no grace period); figures:
+ *   chaos       at --at, delete --kill N target pods (--signal KILL: SIGKILL their containers in
+ *               place, through the node's containerd: a local node only); figures:
  *               time to first error, errors, recovery to ≥ 95 % of the baseline throughput with p99
  *               < 1.5 × the baseline's, the dip (requests short of the baseline);
  *   autoscale   --from R/s, then --to R/s from --step-at; figures: step → HPA decision → first new
@@ -89,11 +90,14 @@ export const flags = {
   ),
   kill: flag.int("chaos: how many target pods to kill", { min: 1, max: 1_000, default: 1 }),
   at: flag.duration("chaos: when to kill, from the start of the load", { default: "20s" }),
-  signal: flag.string("chaos: KILL deletes the pods with no grace period (SIGKILL at once)", {
-    placeholder: "KILL",
-    validate: (v) => (v === "KILL" ? undefined : "bad"),
-    expected: "KILL",
-  }),
+  signal: flag.string(
+    "chaos: KILL sends SIGKILL to the pods' containers instead of deleting the pods (a local node only)",
+    {
+      placeholder: "KILL",
+      validate: (v) => (v === "KILL" ? undefined : "bad"),
+      expected: "KILL",
+    },
+  ),
   from: flag.int("autoscale: requests per second before the step", {
     min: 1,
     max: 1_000_000,

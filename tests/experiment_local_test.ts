@@ -1,7 +1,7 @@
 /**
  * `deno task experiment` on a real node (bootstrap:local, images built here), one cluster for all:
- * chaos on 1 replica (errors, and a recovery between the kill and the end) and on 3 replicas (its
- * figures), autoscale (events in causal order, the HPA above where it started), background (both
+ * chaos on 1 replica (errors, and a recovery between the kill and the end; and SIGKILL to its
+ * containers in place) and on 3 replicas (its figures), autoscale (events in causal order, the HPA above where it started), background (both
  * phases, harvested CPU-seconds, foreground p99 in each) — and the HTML reports rendered by
  * headless Chromium with no console error, no request outside the file and a non-blank screenshot.
  * Countly cannot run here: the targets are nginx (the bench-target image) behind Services, the
@@ -93,6 +93,36 @@ Deno.test({
           r.series.merged.map((s) => s.responses),
         );
         await checkHtml(sb, r, ["throughput", "latency", "replicas", "spectrum"]);
+      },
+    );
+
+    await t.step(
+      "chaos with --signal KILL: the same pod's containers die and come back",
+      async () => {
+        const r = await experiment(sb, [
+          "chaos",
+          "--target",
+          "deployment/web1",
+          "--rate",
+          "200",
+          "--at",
+          "3s",
+          "--time",
+          "12s",
+          "--signal",
+          "KILL",
+        ]);
+        const f = r.figures;
+        const kill = r.events.find((e) => e.kind === "kill")!;
+        assert.equal(kill.detail, "SIGKILL to its containers");
+        assert.ok((f.errors as number) > 0, JSON.stringify(f));
+        // The pod stays: it goes NotReady and becomes Ready again; no pod is deleted or created.
+        const after = r.events.filter((e) => e.t_unix_ms > kill.t_unix_ms);
+        assert.ok(after.some((e) => e.kind === "pod-not-ready" && e.subject === kill.subject));
+        assert.ok(after.some((e) => e.kind === "pod-ready" && e.subject === kill.subject));
+        assert.ok(!after.some((e) => e.kind === "pod-deleted" || e.kind === "pod-created"));
+        const pod = await kube.core.readNamespacedPod({ name: kill.subject, namespace: NS });
+        assert.ok((pod.status?.containerStatuses?.[0]?.restartCount ?? 0) >= 1);
       },
     );
 

@@ -12,6 +12,7 @@ import type { V1Deployment, V1Pod } from "@kubernetes/client-node";
 import { CncfdemoError, errorMessage, UsageError } from "../errors.ts";
 import { connectKube, type Kube, type KubeTarget } from "../kube/client.ts";
 import { watchUntil } from "../kube/watch.ts";
+import { pollUntil, withTimeout } from "../wait.ts";
 import { writeFileAtomic } from "../paths.ts";
 import type { Step, StepContext } from "../steps.ts";
 import { canRunContainers } from "../bench/can_run_containers.ts";
@@ -26,6 +27,7 @@ import { chaosFigures } from "./chaos_figures.ts";
 import { recordEvents } from "./event_recorder.ts";
 import type { ExperimentEvent } from "./events.ts";
 import { renderExperimentHtml } from "./experiment_html.ts";
+import { killContainers } from "./kill_containers.ts";
 import { podCpuSeconds } from "./pod_cpu.ts";
 
 export const EXPERIMENT_SCHEMA = "cncfdemo.experiment/v1";
@@ -144,18 +146,29 @@ async function readDeployment(kube: Kube, ref: DeploymentRef, what: string) {
   return d;
 }
 
-/** The generators run on this machine: the URL must answer here before any load starts. */
+/**
+ * The generators run on this machine and connect directly (no proxy): the URL's host and port
+ * must accept a TCP connection here before any load starts (within 15 s: a new Service's rules
+ * may still be on their way to kube-proxy).
+ */
 async function reachable(url: string): Promise<void> {
-  try {
-    const res = await fetch(url, { signal: AbortSignal.timeout(5_000) });
-    await res.body?.cancel();
-  } catch (err) {
-    throw new CncfdemoError(
-      `Cannot reach ${url} from this machine (${
-        errorMessage(err)
-      }): the load generators run here; pass --url with an address this machine reaches (on a real node a ClusterIP works; elsewhere a NodePort or LoadBalancer)`,
-    );
-  }
+  const u = new URL(url);
+  const target = { hostname: u.hostname.replace(/^\[|\]$/g, ""), port: Number(u.port || 80) };
+  let last = "";
+  await pollUntil(async () => {
+    try {
+      (await withTimeout(Deno.connect(target), 3_000, "no answer within 3s")).close();
+      return true;
+    } catch (err) {
+      last = errorMessage(err);
+      return false;
+    }
+  }, {
+    timeoutMs: 15_000,
+    maxIntervalMs: 1_000,
+    describe: () =>
+      `Cannot reach ${url} from this machine (${last}): the load generators run here; pass --url with an address this machine reaches (on a real node a ClusterIP works; elsewhere a NodePort or LoadBalancer)`,
+  });
 }
 
 const f1 = (v: number | null | undefined) => (v === null || v === undefined ? "–" : v.toFixed(1));
@@ -311,23 +324,22 @@ export function experimentSteps(o: ExperimentOptions, out: ExperimentOutcome = {
               const pods =
                 (await kube.core.listNamespacedPod({ namespace: ns, labelSelector: podSelector }))
                   .items.filter((p) => !p.metadata?.deletionTimestamp)
-                  .map((p) => p.metadata!.name!).sort().slice(0, c.kill);
+                  .sort((a, b) => a.metadata!.name!.localeCompare(b.metadata!.name!))
+                  .slice(0, c.kill);
               if (pods.length < c.kill) {
                 throw new CncfdemoError(
                   `--kill ${c.kill}: deployment/${o.target.name} has only ${pods.length} pod(s)`,
                 );
               }
-              for (const name of pods) {
-                add({
-                  kind: "kill",
-                  subject: name,
-                  detail: c.signal === "KILL" ? "deleted, grace period 0 (SIGKILL)" : "deleted",
-                });
-                await kube.core.deleteNamespacedPod({
-                  name,
-                  namespace: ns,
-                  ...(c.signal === "KILL" ? { gracePeriodSeconds: 0 } : {}),
-                });
+              for (const p of pods) {
+                const name = p.metadata!.name!;
+                if (c.signal === "KILL") {
+                  add({ kind: "kill", subject: name, detail: "SIGKILL to its containers" });
+                  await killContainers(kube, [p]);
+                } else {
+                  add({ kind: "kill", subject: name, detail: "deleted" });
+                  await kube.core.deleteNamespacedPod({ name, namespace: ns });
+                }
               }
             }, (e) => (failure = e)),
         );
