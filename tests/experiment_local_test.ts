@@ -46,6 +46,21 @@ async function checkHtml(sb: Sandbox, r: ExperimentResult, canvases: string[]) {
   assert.ok(page.colours > 20 && page.nonWhite > page.pixels * 0.02, "the screenshot is not blank");
 }
 
+/** `chaos --target deployment/NAME --rate 200 --at AT --time TIME` and more. */
+const chaos = (sb: Sandbox, name: string, at: string, time: string, ...more: string[]) =>
+  experiment(sb, [
+    "chaos",
+    "--target",
+    `deployment/${name}`,
+    "--rate",
+    "200",
+    "--at",
+    at,
+    "--time",
+    time,
+    ...more,
+  ]);
+
 const endOf = (r: ExperimentResult) => r.series.merged.at(-1)!.t_unix_ms + 1_000;
 const firstEvent = (r: ExperimentResult, kind: string) =>
   r.events.find((e) => e.kind === kind)?.t_unix_ms;
@@ -60,18 +75,7 @@ Deno.test({
     await t.step(
       "chaos on 1 replica: errors, then a recovery between the kill and the end",
       async () => {
-        const r = await experiment(sb, [
-          "chaos",
-          "--target",
-          "deployment/web1",
-          "--rate",
-          "200",
-          "--at",
-          "4s",
-          "--time",
-          "14s",
-          "--save-html",
-        ]);
+        const r = await chaos(sb, "web1", "4s", "14s", "--save-html");
         const f = r.figures;
         const kill = firstEvent(r, "kill")!;
         assert.equal(f.kill_at_unix_ms, kill);
@@ -99,19 +103,7 @@ Deno.test({
     await t.step(
       "chaos with --signal KILL: the same pod's containers die and come back",
       async () => {
-        const r = await experiment(sb, [
-          "chaos",
-          "--target",
-          "deployment/web1",
-          "--rate",
-          "200",
-          "--at",
-          "3s",
-          "--time",
-          "12s",
-          "--signal",
-          "KILL",
-        ]);
+        const r = await chaos(sb, "web1", "3s", "12s", "--signal", "KILL");
         const f = r.figures;
         const kill = r.events.find((e) => e.kind === "kill")!;
         assert.equal(kill.detail, "SIGKILL to its containers");
@@ -127,19 +119,7 @@ Deno.test({
     );
 
     await t.step("chaos on 3 replicas: the run reports its figures", async () => {
-      const r = await experiment(sb, [
-        "chaos",
-        "--target",
-        "deployment/web3",
-        "--rate",
-        "200",
-        "--at",
-        "4s",
-        "--time",
-        "10s",
-        "--parallelism",
-        "2",
-      ]);
+      const r = await chaos(sb, "web3", "4s", "10s", "--parallelism", "2");
       const f = r.figures;
       assert.ok((f.baseline_ok_per_s as number) > 150, JSON.stringify(f));
       assert.equal(typeof f.errors, "number");
