@@ -33,6 +33,8 @@ export const VERSIONS = {
   coredns: "v1.14.7",
   "metrics-server": "v0.9.0",
   "local-path-provisioner": "v0.0.30",
+  /** cncfdemo's own load generator (lib/series/loadgen/*.go): bump when they change. */
+  loadgen: "v0.6.0",
 } as const;
 
 export type ComponentId = keyof typeof VERSIONS;
@@ -62,6 +64,7 @@ export const BINARIES = {
   "pushgateway": "pushgateway",
   "node_exporter": "node-exporter",
   "local-path-provisioner": "local-path-provisioner",
+  "cncfdemo-loadgen": "loadgen",
 } as const satisfies Record<string, ComponentId>;
 
 export type BinaryName = keyof typeof BINARIES;
@@ -100,7 +103,10 @@ export const NODE_BINARIES: readonly BinaryName[] = [
 ];
 
 interface GoBuild {
-  /** The module that holds the main packages, and its version. */
+  /**
+   * The module that holds the main packages, and its version; the wrapper module itself (no
+   * version) for a program whose sources are all in `sources`.
+   */
   module: string;
   version: string;
   /** Output binary name → main package. */
@@ -155,6 +161,18 @@ func init() {
 
 func main() { coremain.Run() }
 `;
+
+/** lib/series/loadgen/*.go, the load generator's package (standard library only). */
+function loadgenSources(): Record<string, string> {
+  const dir = new URL("./series/loadgen/", import.meta.url);
+  const out: Record<string, string> = {};
+  for (const e of Deno.readDirSync(dir)) {
+    if (e.isFile && e.name.endsWith(".go")) {
+      out[`cmd/cncfdemo-loadgen/${e.name}`] = Deno.readTextFileSync(new URL(e.name, dir));
+    }
+  }
+  return out;
+}
 
 /** Packages of `module` for the given binary names of a component. */
 function packagesOf(id: ComponentId, pkg: (name: string) => string): Record<string, string> {
@@ -291,6 +309,14 @@ function goBuild(id: ComponentId): GoBuild {
         goModExtra: moduleReplaces,
       };
     }
+    case "loadgen":
+      return {
+        module: wrapperModule(id),
+        version: VERSIONS.loadgen,
+        packages: { "cncfdemo-loadgen": `${wrapperModule(id)}/cmd/cncfdemo-loadgen` },
+        ldflags: ["-s", "-w"],
+        sources: loadgenSources(),
+      };
     case "metrics-server": {
       const v = VERSIONS["metrics-server"];
       return {
@@ -491,25 +517,29 @@ async function goBuildInto(
   await Deno.mkdir(work, { recursive: true });
   const env = { CGO_ENABLED: "0", GOWORK: "off", GOFLAGS: "-mod=mod", ...spec.env };
   const label = `${id} ${VERSIONS[id]}`;
-  progress(`${label}: reading ${spec.module}'s go.mod`);
-  const dl = await run("go", ["mod", "download", "-json", `${spec.module}@${spec.version}`], {
-    env,
-    cwd: work,
-  });
-  const info = JSON.parse(dl.stdout) as { GoMod?: string; Error?: string };
-  if (!info.GoMod) {
-    throw new CncfdemoError(
-      `Cannot download ${spec.module}@${spec.version}: ${info.Error ?? "no go.mod"}`,
-    );
+  const own = spec.module === wrapperModule(id);
+  let moduleGoMod = "";
+  if (!own) {
+    progress(`${label}: reading ${spec.module}'s go.mod`);
+    const dl = await run("go", ["mod", "download", "-json", `${spec.module}@${spec.version}`], {
+      env,
+      cwd: work,
+    });
+    const info = JSON.parse(dl.stdout) as { GoMod?: string; Error?: string };
+    if (!info.GoMod) {
+      throw new CncfdemoError(
+        `Cannot download ${spec.module}@${spec.version}: ${info.Error ?? "no go.mod"}`,
+      );
+    }
+    moduleGoMod = await Deno.readTextFile(info.GoMod);
   }
-  const moduleGoMod = await Deno.readTextFile(info.GoMod);
   const goLine = /^go\s+(\S+)/m.exec(moduleGoMod)?.[1] ?? "1.26.0";
   const goMod = [
     `module ${wrapperModule(id)}`,
     "",
     `go ${goLine}`,
     "",
-    `require ${spec.module} ${spec.version}`,
+    ...(own ? [] : [`require ${spec.module} ${spec.version}`]),
     "",
     ...(spec.goModExtra?.(moduleGoMod) ?? []),
     "",
