@@ -68,6 +68,49 @@ export interface RunOptions {
   now?: () => number;
 }
 
+/**
+ * What a step listener hears ({@link onStepEvent}; the browser view of `--ui` listens): a step
+ * started, reported progress or a note, or ended — told right after the terminal line it matches.
+ * `id` is unique in the process; `parent` is the enclosing group's; `t` is on the runner's clock.
+ */
+export type StepEvent =
+  | {
+    kind: "start";
+    id: string;
+    parent?: string;
+    name: string;
+    depth: number;
+    group: boolean;
+    t: number;
+  }
+  | { kind: "progress" | "note"; id: string; message: string; t: number }
+  | {
+    kind: "end";
+    id: string;
+    ok: boolean;
+    ms: number;
+    detail?: string;
+    error?: string;
+    t: number;
+  };
+
+const stepListeners = new Set<(e: StepEvent) => void>();
+let stepIds = 0;
+
+/** Hears every step of every `runSteps` in this process; returns the function that stops it. */
+export function onStepEvent(listener: (e: StepEvent) => void): () => void {
+  stepListeners.add(listener);
+  return () => void stepListeners.delete(listener);
+}
+
+function tell(e: StepEvent): void {
+  for (const l of stepListeners) {
+    try {
+      l(e);
+    } catch { /* a listener cannot break the steps */ }
+  }
+}
+
 /** Groups steps to run concurrently. */
 export function parallel(name: string, steps: readonly (Step | StepGroup)[]): StepGroup {
   return { name, parallel: steps };
@@ -103,7 +146,13 @@ export async function runSteps(
   const records: StepRecord[] = [];
   const started = now();
 
-  async function runOne(s: Step | StepGroup, depth: number, siblings: StepRecord[]): Promise<void> {
+  async function runOne(
+    s: Step | StepGroup,
+    depth: number,
+    siblings: StepRecord[],
+    parent?: string,
+  ): Promise<void> {
+    const id = `s${++stepIds}`;
     const indent = "  ".repeat(depth);
     const t0 = now();
     const record: StepRecord = { name: s.name, ok: false, ms: 0, startMs: t0, depth, children: [] };
@@ -112,6 +161,7 @@ export async function runSteps(
     let lastPlain = -Infinity;
     let lastMessage = "";
     const group = "parallel" in s || "sequence" in s;
+    tell({ kind: "start", id, ...(parent ? { parent } : {}), name: s.name, depth, group, t: t0 });
     if (interactive && !group) {
       bar = $.progress({ prefix: `${indent}${s.name}` });
     } else {
@@ -119,6 +169,7 @@ export async function runSteps(
     }
     const ctx: StepContext = {
       progress(message) {
+        tell({ kind: "progress", id, message, t: now() });
         if (bar) {
           bar.message(message);
           return;
@@ -132,19 +183,20 @@ export async function runSteps(
       },
       note(message) {
         write(`${indent}  ${message}`);
+        tell({ kind: "note", id, message, t: now() });
       },
     };
     try {
       let detail: string | void = undefined;
       if ("parallel" in s) {
         const results = await Promise.allSettled(
-          s.parallel.map((c) => runOne(c, depth + 1, record.children)),
+          s.parallel.map((c) => runOne(c, depth + 1, record.children, id)),
         );
         const failed = results.find((r): r is PromiseRejectedResult => r.status === "rejected");
         if (failed) throw failed.reason;
       } else if ("sequence" in s) {
         const children = typeof s.sequence === "function" ? await s.sequence() : s.sequence;
-        for (const c of children) await runOne(c, depth + 1, record.children);
+        for (const c of children) await runOne(c, depth + 1, record.children, id);
       } else {
         detail = await s.run(ctx);
       }
@@ -153,14 +205,17 @@ export async function runSteps(
       if (detail) record.detail = detail;
       bar?.finish();
       write(`${indent}✓ ${s.name} (${formatDuration(record.ms)})${detail ? ` — ${detail}` : ""}`);
+      tell({ kind: "end", id, ok: true, ms: record.ms, ...(detail ? { detail } : {}), t: now() });
     } catch (err) {
       record.ms = now() - t0;
       bar?.finish();
       if (!(err instanceof StepFailed)) {
         write(`${indent}✗ ${s.name} (${formatDuration(record.ms)}): ${errorMessage(err)}`);
+        tell({ kind: "end", id, ok: false, ms: record.ms, error: errorMessage(err), t: now() });
         throw new StepFailed(err);
       }
       write(`${indent}✗ ${s.name} (${formatDuration(record.ms)})`);
+      tell({ kind: "end", id, ok: false, ms: record.ms, t: now() });
       throw err;
     }
   }

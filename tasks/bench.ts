@@ -27,6 +27,8 @@ import { type BenchOutcome, benchSteps } from "../lib/bench/bench_steps.ts";
 import { DEFAULT_GENERATOR_CPU, DEFAULT_WRK_IMAGE } from "../lib/bench/cluster_runner.ts";
 import { formatCpu } from "../lib/quantity.ts";
 import { newRunId } from "../lib/bench/result.ts";
+import { uiFlags, withUi } from "../lib/ui/live_ui.ts";
+import { summaryLines } from "../lib/ui/emit.ts";
 
 export const command: Command = {
   name: "bench",
@@ -94,6 +96,7 @@ export const flags = {
   "start-timeout": flag.duration("How long the generator pods may take to start", {
     default: "5m",
   }),
+  ...uiFlags,
 };
 
 /**
@@ -141,18 +144,16 @@ export async function main(args: string[]): Promise<void> {
   const r = out.result!;
   const l = r.latency_ms;
   const f = (v: number | null) => (v === null ? "–" : v.toFixed(3));
-  log.info(
+  summaryLines(
     `${r.requests.toLocaleString("en-US")} requests in ${r.duration_s.toFixed(1)}s: ${
       r.rps.toFixed(1)
     } requests/s, ${r.errors.total} errors`,
-  );
-  log.info(
     `latency ms: p50 ${f(l.p50)}  p90 ${f(l.p90)}  p99 ${f(l.p99)}  p99.9 ${f(l.p99_9)}  max ${
       f(l.max)
     }`,
+    ...(out.htmlPath ? [`HTML report: ${out.htmlPath}`] : []),
   );
-  if (out.htmlPath) log.info(`HTML report: ${out.htmlPath}`);
   log.out(out.resultPath!);
 }
 
-if (import.meta.main) runMain(main);
+if (import.meta.main) runMain(withUi(command, main));

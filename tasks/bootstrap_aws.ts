@@ -31,6 +31,7 @@ import {
   recordBootstrap,
   resultsDirFlag,
 } from "../lib/report/records.ts";
+import { uiFlags, withUi } from "../lib/ui/live_ui.ts";
 
 export const command: Command = {
   name: "bootstrap:aws",
@@ -73,6 +74,7 @@ export const flags = {
     { placeholder: "FILE" },
   ),
   "results-dir": resultsDirFlag("the bootstrap's <id>.json record"),
+  ...uiFlags,
 };
 
 export async function main(args: string[]): Promise<void> {
@@ -135,4 +137,4 @@ export async function main(args: string[]): Promise<void> {
   log.info(`  deno task teardown --provider aws --name ${o.name} --region ${region}`);
 }
 
-if (import.meta.main) runMain(main);
+if (import.meta.main) runMain(withUi(command, main));

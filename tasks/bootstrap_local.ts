@@ -28,6 +28,7 @@ import {
   resultsDirFlag,
 } from "../lib/report/records.ts";
 import { runSteps } from "../lib/steps.ts";
+import { uiFlags, withUi } from "../lib/ui/live_ui.ts";
 
 export const command: Command = {
   name: "bootstrap:local",
@@ -46,6 +47,7 @@ export const flags = {
     { placeholder: "FILE" },
   ),
   "results-dir": resultsDirFlag("the bootstrap's <id>.json record"),
+  ...uiFlags,
 };
 
 export async function main(args: string[]): Promise<void> {
@@ -70,4 +72,4 @@ export async function main(args: string[]): Promise<void> {
   log.info(`  deno task teardown --provider local --name ${o.name}`);
 }
 
-if (import.meta.main) runMain(main);
+if (import.meta.main) runMain(withUi(command, main));

@@ -26,6 +26,7 @@ import {
   recordBootstrap,
   resultsDirFlag,
 } from "../lib/report/records.ts";
+import { uiFlags, withUi } from "../lib/ui/live_ui.ts";
 
 export const command: Command = {
   name: "bootstrap:sim",
@@ -45,6 +46,7 @@ export const flags = {
     },
   ),
   "results-dir": resultsDirFlag("the bootstrap's <id>.json record"),
+  ...uiFlags,
 };
 
 export async function main(args: string[]): Promise<void> {
@@ -69,4 +71,4 @@ export async function main(args: string[]): Promise<void> {
   log.info(`  deno task teardown --provider sim --name ${o.name}`);
 }
 
-if (import.meta.main) runMain(main);
+if (import.meta.main) runMain(withUi(command, main));

@@ -49,6 +49,7 @@ import {
   recordDemo,
 } from "../lib/report/records.ts";
 import { formatDuration } from "../lib/duration.ts";
+import { uiFlags, withUi } from "../lib/ui/live_ui.ts";
 
 export const command: Command = {
   name: "demo",
@@ -92,6 +93,7 @@ const common = {
     "Directory for the records and the benchmark's <id>.json ($CNCFDEMO_RESULTS_DIR sets the default)",
     { default: defaultResultsDir(), placeholder: "DIR" },
   ),
+  ...uiFlags,
 };
 
 /** What each provider's demo bootstrap takes (`timeout` and `kubeconfig` are the demo's own). */
@@ -322,4 +324,4 @@ export async function main(args: string[]): Promise<void> {
   );
 }
 
-if (import.meta.main) runMain(main);
+if (import.meta.main) runMain(withUi(command, main));

@@ -21,6 +21,8 @@ import { valuesFlags } from "../lib/stack/values_flags.ts";
 import { runSteps, sequence, type Step, type StepGroup } from "../lib/steps.ts";
 import type { Kube } from "../lib/kube/client.ts";
 import { recordRollout, resultsDirFlag } from "../lib/report/records.ts";
+import { uiFlags, withUi } from "../lib/ui/live_ui.ts";
+import { summaryLines } from "../lib/ui/emit.ts";
 
 export const command: Command = {
   name: "rollout",
@@ -41,6 +43,7 @@ export const flags = {
   timeout: flag.duration("Deadline for the whole rollout", { default: "10m" }),
   "no-prune": flag.boolean("Keep managed objects that are no longer rendered"),
   "results-dir": resultsDirFlag("the rollout's <id>.json record"),
+  ...uiFlags,
 };
 
 /** The rollout's steps: check the cluster, render with its secrets, apply in waves (used by demo too). */
@@ -120,8 +123,7 @@ export async function main(args: string[]): Promise<void> {
     kube.close();
   }
   if (o.diff) log.out(report.diffs.join("\n") || "No differences.");
-  log.info(reportLine(report, dryRun));
-  if (record) log.info(`Record: ${record}`);
+  summaryLines(reportLine(report, dryRun), ...(record ? [`Record: ${record}`] : []));
 }
 
-if (import.meta.main) runMain(main);
+if (import.meta.main) runMain(withUi(command, main));

@@ -21,6 +21,7 @@ import {
   refuseForeignFlags,
 } from "../lib/providers/providers.ts";
 import { runSteps } from "../lib/steps.ts";
+import { uiFlags, withUi } from "../lib/ui/live_ui.ts";
 
 export const command: Command = {
   name: "teardown",
@@ -52,6 +53,7 @@ const common = {
     "How long to wait: --apps until everything is gone; aws while retrying deletes blocked by dependencies",
     { default: "15m" },
   ),
+  ...uiFlags,
 };
 
 /** The common flags and every provider's teardown flags (`--region` for aws). */
@@ -94,4 +96,4 @@ export async function main(args: string[]): Promise<void> {
   log.info(`Cluster "${o.name}" (${o.provider}) is gone.`);
 }
 
-if (import.meta.main) runMain(main);
+if (import.meta.main) runMain(withUi(command, main));

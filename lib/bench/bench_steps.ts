@@ -37,6 +37,8 @@ import {
   writeResult,
 } from "./result.ts";
 import type { GeneratorResult } from "./wrk_result.ts";
+import { childrenCpuSeconds } from "./children_cpu.ts";
+import { emitUi, uiOpen } from "../ui/emit.ts";
 
 export interface BenchOptions {
   /** Run wrk on this machine instead of in the cluster. */
@@ -136,6 +138,33 @@ function progressTimer(ctx: StepContext, durationS: number): () => void {
   return () => clearInterval(id);
 }
 
+/**
+ * With a view open (`--ui`), the local generators' CPU each second as a live series (read from
+ * /proc: the load is not disturbed); nothing otherwise.
+ */
+function streamGeneratorCpu(wrk: string): () => void {
+  if (!uiOpen()) return () => {};
+  const comm = wrk.split("/").at(-1)!.slice(0, 15);
+  let last: { t: number; cpu: number } | undefined;
+  let busy = false;
+  const id = setInterval(async () => {
+    if (busy) return;
+    busy = true;
+    try {
+      const cpu = await childrenCpuSeconds(comm);
+      const t = performance.now();
+      if (last && cpu >= last.cpu) {
+        const cores = (cpu - last.cpu) / ((t - last.t) / 1_000);
+        emitUi({ type: "series", t, name: "wrk CPU (cores)", values: { cores } });
+      }
+      last = { t, cpu };
+    } finally {
+      busy = false;
+    }
+  }, 1_000);
+  return () => clearInterval(id);
+}
+
 /** The steps of one benchmark run. */
 export function benchSteps(o: BenchOptions, out: BenchOutcome = {}): Step[] {
   validateBenchOptions(o);
@@ -221,7 +250,12 @@ export function benchSteps(o: BenchOptions, out: BenchOutcome = {}): Step[] {
     async run(ctx) {
       startedAt = new Date();
       if (o.local) {
-        const stop = progressTimer(ctx, durationS);
+        const stopTimer = progressTimer(ctx, durationS);
+        const stopCpu = streamGeneratorCpu(o.wrk ?? "wrk");
+        const stop = () => {
+          stopTimer();
+          stopCpu();
+        };
         let local;
         try {
           local = await runLocalGenerators({
