@@ -514,8 +514,8 @@ export function rolloutSteps(o: RolloutOptions, report: RolloutReport): (Step | 
       const waited = waitedFor(objs);
       const show = (id: string, status: string, ready: boolean) =>
         emitUi({ type: "object", wave: WAVES[wave], id, status, ready });
-      const waits = (x: Rendered) =>
-        waited.includes(x) && (WAITED_KINDS.has(x.kind) || x.kind === "Service");
+      // (Services are waited for, for a ready endpoint, in their workload's wave.)
+      const waits = (x: Rendered) => waited.includes(x) && WAITED_KINDS.has(x.kind);
       emitUi({
         type: "wave",
         wave: WAVES[wave],

@@ -1,0 +1,88 @@
+/**
+ * `rollout --ui` on a simulated cluster, followed in headless Chromium: every step reaches ✓ in the
+ * order the terminal printed its ✓ line, every object of every wave turns ready, the summary and
+ * the end are shown, no console problem, no request off 127.0.0.1. Saves a screenshot taken
+ * mid-rollout and one at the end (screenshots/).
+ */
+import assert from "node:assert/strict";
+import { withSimCluster } from "./support/sim_cluster.ts";
+import { openPage, startUiTask, waitInPage } from "./support/ui_task.ts";
+
+const SHOTS = new URL("../screenshots/", import.meta.url).pathname;
+/** The stack without BOINC (background work) and MongoDB's volumes (no provisioner on sim). */
+const STACK = ["mongo.persistence.enabled=false", "boinc.enabled=false"].flatMap((s) => [
+  "--set",
+  s,
+]);
+
+/** The names of the ✓ lines the terminal printed (before the timeline), in order. */
+export function terminalDone(stderr: string): string[] {
+  return stderr.split("\nTimeline (total")[0]!.split("\n").flatMap((l) => {
+    const m = /^\s*✓ (.+?) \((?:\d+ms|\d+\.\ds|\d+m\d\ds|\d+h\d\dm)\)(?: — .*)?$/.exec(l);
+    return m ? [m[1]!] : [];
+  });
+}
+
+Deno.test("rollout --ui on a simulated cluster: every step ✓ in the terminal's order, objects ready", async () => {
+  await Deno.mkdir(SHOTS, { recursive: true });
+  await withSimCluster(["--nodes", "1"], async ({ sb }) => {
+    const task = await startUiTask(sb, "rollout.ts", [
+      ...STACK,
+      "--timeout",
+      "3m",
+      "--ui",
+      "--ui-linger",
+      "3m",
+    ]);
+    let watched: Awaited<ReturnType<typeof openPage>> | undefined;
+    let pageDone: string[] = [];
+    try {
+      watched = await openPage(task.url);
+      const { page } = watched;
+      // Mid-rollout: some steps done, a wave on the page, the task still running.
+      await waitInPage(
+        page,
+        `document.querySelectorAll("#steps li[data-state=ok]").length >= 3 &&
+         document.querySelectorAll(".wave").length >= 1`,
+        180_000,
+      );
+      const midState = await page.evaluate("document.documentElement.dataset.state") as string;
+      await page.screenshot({ path: `${SHOTS}rollout-live.png`, fullPage: true });
+      await waitInPage(page, `document.documentElement.dataset.state === "ok"`, 180_000);
+      assert.equal(midState, "running");
+      const steps = await page.evaluate(`[...document.querySelectorAll("#steps li.step")].map(
+        (li) => ({ name: li.dataset.name, state: li.dataset.state, done: Number(li.dataset.done) }))`) as {
+        name: string;
+        state: string;
+        done: number;
+      }[];
+      assert.deepEqual(steps.filter((s) => s.state !== "ok"), []);
+      pageDone = steps.sort((a, b) => a.done - b.done).map((s) => s.name);
+      // Every wave's every object ready; the summary says what the rollout did.
+      const objects = await page.evaluate(`[...document.querySelectorAll(".wave tr")].map(
+        (tr) => tr.closest(".wave").dataset.wave + " " + tr.dataset.id + " " + tr.dataset.ready)`) as string[];
+      assert.ok(objects.length >= 10, objects.join("\n"));
+      assert.deepEqual(objects.filter((o) => !o.endsWith(" true")), []);
+      for (const id of ["Deployment monitoring/prometheus", "StatefulSet cncfdemo/mongo-config"]) {
+        assert.ok(objects.some((o) => o.includes(` ${id} `)), `${id} in ${objects.join("\n")}`);
+      }
+      const summary = await page.evaluate(`document.querySelector("#summary").textContent`);
+      assert.match(
+        String(summary),
+        /^Rollout complete: \d+ created, 0 configured, 0 pruned, 0 unchanged\./,
+      );
+      await page.screenshot({ path: `${SHOTS}rollout-end.png`, fullPage: true });
+      assert.deepEqual(watched.problems, []);
+      const origin = new URL(task.url).origin;
+      for (const r of watched.requests) assert.ok(r.startsWith(`${origin}/`), r);
+    } finally {
+      await watched?.browser.close();
+      await task.stop();
+    }
+    const r = await task.stop();
+    assert.equal(r.code, 0, r.stderr);
+    const terminal = terminalDone(r.stderr);
+    assert.ok(terminal.length >= 8, r.stderr);
+    assert.deepEqual(pageDone, terminal);
+  });
+});
