@@ -33,6 +33,8 @@ export const VERSIONS = {
   coredns: "v1.14.7",
   "metrics-server": "v0.9.0",
   "local-path-provisioner": "v0.0.30",
+  /** cncfdemo's own load generator (lib/series/loadgen/main.go): bump when that file changes. */
+  loadgen: "v0.1.0",
 } as const;
 
 export type ComponentId = keyof typeof VERSIONS;
@@ -62,6 +64,7 @@ export const BINARIES = {
   "pushgateway": "pushgateway",
   "node_exporter": "node-exporter",
   "local-path-provisioner": "local-path-provisioner",
+  "cncfdemo-loadgen": "loadgen",
 } as const satisfies Record<string, ComponentId>;
 
 export type BinaryName = keyof typeof BINARIES;
@@ -110,7 +113,10 @@ export const IMAGE_BINARIES: readonly BinaryName[] = [
 ];
 
 interface GoBuild {
-  /** The module that holds the main packages, and its version. */
+  /**
+   * The module that holds the main packages, and its version; the wrapper module itself (no
+   * version) for a program whose sources are all in `sources`.
+   */
   module: string;
   version: string;
   /** Output binary name → main package. */
@@ -301,6 +307,18 @@ function goBuild(id: ComponentId): GoBuild {
         goModExtra: moduleReplaces,
       };
     }
+    case "loadgen":
+      return {
+        module: wrapperModule(id),
+        version: VERSIONS.loadgen,
+        packages: { "cncfdemo-loadgen": `${wrapperModule(id)}/cmd/cncfdemo-loadgen` },
+        ldflags: ["-s", "-w"],
+        sources: {
+          "cmd/cncfdemo-loadgen/main.go": Deno.readTextFileSync(
+            new URL("./series/loadgen/main.go", import.meta.url),
+          ),
+        },
+      };
     case "metrics-server": {
       const v = VERSIONS["metrics-server"];
       return {
@@ -501,25 +519,29 @@ async function goBuildInto(
   await Deno.mkdir(work, { recursive: true });
   const env = { CGO_ENABLED: "0", GOWORK: "off", GOFLAGS: "-mod=mod", ...spec.env };
   const label = `${id} ${VERSIONS[id]}`;
-  progress(`${label}: reading ${spec.module}'s go.mod`);
-  const dl = await run("go", ["mod", "download", "-json", `${spec.module}@${spec.version}`], {
-    env,
-    cwd: work,
-  });
-  const info = JSON.parse(dl.stdout) as { GoMod?: string; Error?: string };
-  if (!info.GoMod) {
-    throw new CncfdemoError(
-      `Cannot download ${spec.module}@${spec.version}: ${info.Error ?? "no go.mod"}`,
-    );
+  const own = spec.module === wrapperModule(id);
+  let moduleGoMod = "";
+  if (!own) {
+    progress(`${label}: reading ${spec.module}'s go.mod`);
+    const dl = await run("go", ["mod", "download", "-json", `${spec.module}@${spec.version}`], {
+      env,
+      cwd: work,
+    });
+    const info = JSON.parse(dl.stdout) as { GoMod?: string; Error?: string };
+    if (!info.GoMod) {
+      throw new CncfdemoError(
+        `Cannot download ${spec.module}@${spec.version}: ${info.Error ?? "no go.mod"}`,
+      );
+    }
+    moduleGoMod = await Deno.readTextFile(info.GoMod);
   }
-  const moduleGoMod = await Deno.readTextFile(info.GoMod);
   const goLine = /^go\s+(\S+)/m.exec(moduleGoMod)?.[1] ?? "1.26.0";
   const goMod = [
     `module ${wrapperModule(id)}`,
     "",
     `go ${goLine}`,
     "",
-    `require ${spec.module} ${spec.version}`,
+    ...(own ? [] : [`require ${spec.module} ${spec.version}`]),
     "",
     ...(spec.goModExtra?.(moduleGoMod) ?? []),
     "",
