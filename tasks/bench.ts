@@ -13,9 +13,14 @@
  * `--save-html [PATH]` also writes a self-contained HTML report (default PATH:
  * `<results-dir>/<run-id>.html`) comparing the run with the earlier ones in the results directory.
  *
+ * With `--local --per-second`, cncfdemo-loadgen (lib/series) loads instead of wrk — the same
+ * closed-model load — and every second's throughput, errors and latency go to the result
+ * (`per_second`) and, with `--ui`, to live charts in the browser.
+ *
  * Arguments: --local, --url URL, --time 30s, --connections 64, --threads 2, --parallelism 1,
- *            --generator-cpu 250m, --request-timeout 2s, --status-counts, --pushgateway URL, --results-dir results,
- *            --save-html [PATH], --context NAME, --kubeconfig FILE, --image IMAGE, --start-timeout 5m
+ *            --generator-cpu 250m, --request-timeout 2s, --status-counts, --per-second,
+ *            --pushgateway URL, --results-dir results, --save-html [PATH], --context NAME,
+ *            --kubeconfig FILE, --image IMAGE, --start-timeout 5m, --ui, --ui-linger DURATION
  * Example:   deno task bench --local --url http://127.0.0.1:8080/ --time 10s --save-html
  */
 import { runMain, UsageError } from "../lib/errors.ts";
@@ -76,6 +81,9 @@ export const flags = {
   "status-counts": flag.boolean(
     "Count responses per HTTP status (costs throughput: wrk then parses every response)",
   ),
+  "per-second": flag.boolean(
+    "With --local: load with cncfdemo-loadgen instead of wrk (the same closed-model load), recording every second's throughput, errors and latency (result per_second; live charts with --ui)",
+  ),
   pushgateway: flag.string(
     "Pushgateway URL (default in the cluster: Service monitoring/pushgateway; none with --local)",
     { placeholder: "URL", validate: validateUrl, expected: "an http:// or https:// URL" },
@@ -134,6 +142,7 @@ export async function main(args: string[]): Promise<void> {
     parallelism: o.parallelism,
     requestTimeoutMs: o.requestTimeout,
     statusCounts: o.statusCounts,
+    perSecond: o.perSecond,
     pushgateway: o.pushgateway,
     resultsDir: o.resultsDir,
     kube: { kubeconfig: o.kubeconfig, context: o.context },

@@ -6,6 +6,8 @@
  * write endpoint; the server listening on 127.0.0.1 only (`ss`).
  */
 import assert from "node:assert/strict";
+import type { BenchResult } from "../lib/bench/result.ts";
+import { SECOND_CHARTS } from "../lib/ui/second_series.ts";
 import { pollUntil } from "../lib/wait.ts";
 import { sandbox } from "./support/env.ts";
 import { startNginx } from "./support/servers.ts";
@@ -51,6 +53,7 @@ Deno.test("bench --local --ui: live chart, reload catches up, token on every req
     "8s",
     "--connections",
     "4",
+    "--per-second",
     "--results-dir",
     `${sb.dir}/results`,
     "--ui",
@@ -93,18 +96,23 @@ Deno.test("bench --local --ui: live chart, reload catches up, token on every req
     watched = await openPage(task.url);
     const { page } = watched;
     const state = async () => await page.evaluate(PAGE_STATE) as PageState;
-    // While the load runs, the chart's latest value changes.
-    const seen = new Set<string>();
+    // While the load runs, each chart's latest value changes (errors: shown, all 0 here).
+    const seen = new Map<string, Set<string>>();
+    const changing = [SECOND_CHARTS.throughput, SECOND_CHARTS.latency, "generator CPU (cores)"];
     await pollUntil(async () => {
       const s = await state();
-      const fig = s.figs.find((f) => f.series === "wrk CPU (cores)");
-      if (fig?.last && !task.ended()) seen.add(fig.last);
-      return seen.size >= 2;
+      for (const f of s.figs) {
+        if (f.last && !task.ended()) {
+          seen.set(f.series, (seen.get(f.series) ?? new Set()).add(f.last));
+        }
+      }
+      return changing.every((c) => (seen.get(c)?.size ?? 0) >= 2) &&
+        seen.has(SECOND_CHARTS.errors);
     }, {
       timeoutMs: 60_000,
       intervalMs: 200,
       maxIntervalMs: 200,
-      describe: () => "no chart change",
+      describe: () => `no chart change: ${JSON.stringify([...seen].map(([k, v]) => [k, [...v]]))}`,
     });
     assert.ok(!/Merge and write the results/.test(task.stderr()), "still loading");
 
@@ -118,7 +126,7 @@ Deno.test("bench --local --ui: live chart, reload catches up, token on every req
       const name = s.slice(0, s.lastIndexOf(":"));
       assert.ok(after.steps.some((x) => x.startsWith(name + ":")), `${name} after the reload`);
     }
-    const fig = after.figs.find((f) => f.series === "wrk CPU (cores)")!;
+    const fig = after.figs.find((f) => f.series === SECOND_CHARTS.throughput)!;
     assert.ok(fig.points >= before.figs.find((f) => f.series === fig.series)!.points);
 
     // The end: every step ✓, the summary, the state, the chart drawn.
@@ -148,9 +156,8 @@ Deno.test("bench --local --ui: live chart, reload catches up, token on every req
     await watched?.browser.close();
     await task.stop();
     await nginx.stop();
-    await sb.cleanup();
   }
-  {
+  try {
     // (checked after the finally block, so that a failing check above is not masked)
     const r = await task.stop();
     assert.equal(r.code, 0, r.stderr);
@@ -158,5 +165,11 @@ Deno.test("bench --local --ui: live chart, reload catches up, token on every req
     assert.equal(r.stderr.match(/^UI: http/mg)?.length, 1);
     assert.match(r.stderr, /^UI: the task has ended; its page stays open for 3m00s/m);
     assert.match(r.stdout, /results\/.+\.json\n$/);
+    // The record keeps every second, and its totals are the sum of the seconds.
+    const res = JSON.parse(await Deno.readTextFile(r.stdout.trim())) as BenchResult;
+    assert.ok(res.per_second!.length >= 7, `${res.per_second!.length} seconds`);
+    assert.equal(res.requests, res.per_second!.reduce((n, s) => n + s.responses, 0));
+  } finally {
+    await sb.cleanup();
   }
 });

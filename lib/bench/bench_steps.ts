@@ -33,12 +33,17 @@ import {
   type BenchResult,
   buildResult,
   newRunId,
+  type PerSecond,
   readResults,
   writeResult,
 } from "./result.ts";
 import type { GeneratorResult } from "./wrk_result.ts";
 import { childrenCpuSeconds } from "./children_cpu.ts";
 import { emitUi, uiOpen } from "../ui/emit.ts";
+import { showSecond } from "../ui/second_series.ts";
+import { loadgenPath, runSeries } from "../series/series_runner.ts";
+import { generatorFromSeconds } from "./series_generators.ts";
+import { run } from "../process.ts";
 
 export interface BenchOptions {
   /** Run wrk on this machine instead of in the cluster. */
@@ -72,6 +77,11 @@ export interface BenchOptions {
   startTimeoutMs?: number;
   /** The wrk program for local mode (default `wrk` on PATH). */
   wrk?: string;
+  /**
+   * Local mode: load with cncfdemo-loadgen (lib/series) instead of wrk — the same closed-model
+   * load — recording every second (the result's `per_second`, the live view's charts).
+   */
+  perSecond?: boolean;
   runId?: string;
 }
 
@@ -111,6 +121,13 @@ export function validateBenchOptions(o: BenchOptions): void {
   if (o.connections < o.threads) {
     throw new UsageError(
       `--connections ${o.connections} is fewer than --threads ${o.threads}: wrk needs at least one connection per thread`,
+    );
+  }
+  if (o.perSecond && (!o.local || o.pushgateway || o.statusCounts)) {
+    throw new UsageError(
+      `--per-second goes with --local, without ${
+        !o.local ? "the cluster" : o.pushgateway ? "--pushgateway" : "--status-counts"
+      }: the per-second generator runs on this machine and counts errors by class only`,
     );
   }
   if (o.timeMs % 1_000 !== 0) {
@@ -155,7 +172,7 @@ function streamGeneratorCpu(wrk: string): () => void {
       const t = performance.now();
       if (last && cpu >= last.cpu) {
         const cores = (cpu - last.cpu) / ((t - last.t) / 1_000);
-        emitUi({ type: "series", t, name: "wrk CPU (cores)", values: { cores } });
+        emitUi({ type: "series", t, name: "generator CPU (cores)", values: { cores } });
       }
       last = { t, cpu };
     } finally {
@@ -189,10 +206,19 @@ export function benchSteps(o: BenchOptions, out: BenchOutcome = {}): Step[] {
   let startedAt = new Date();
   let endedAt = new Date();
   let version: string | null = null;
+  let loadgen = "";
+  let perSecond: PerSecond[] | undefined;
 
   const prepare: Step = {
-    name: o.local ? "Check wrk and the Pushgateway" : "Check the cluster",
+    name: o.local
+      ? (o.perSecond ? "Check the load generator" : "Check wrk and the Pushgateway")
+      : "Check the cluster",
     async run(ctx) {
+      if (o.local && o.perSecond) {
+        loadgen = await loadgenPath((m) => ctx.progress(m));
+        version = (await run(loadgen, ["-version"])).stdout.trim();
+        return version;
+      }
       if (o.local) {
         version = await wrkVersion(o.wrk);
         if (version === null) {
@@ -249,7 +275,33 @@ export function benchSteps(o: BenchOptions, out: BenchOutcome = {}): Step[] {
     name: `Run ${o.parallelism} generator${o.parallelism > 1 ? "s" : ""} for ${durationS}s`,
     async run(ctx) {
       startedAt = new Date();
-      if (o.local) {
+      if (o.local && o.perSecond) {
+        const stopTimer = progressTimer(ctx, durationS);
+        const stopCpu = streamGeneratorCpu(loadgen);
+        let series;
+        try {
+          series = await runSeries({
+            url: o.url!,
+            durationS,
+            connections: o.connections,
+            threads: o.threads,
+            parallelism: o.parallelism,
+            requestTimeoutS: o.requestTimeoutMs / 1_000,
+            loadgen,
+            onLine: (l) => log.debug(l),
+          }, { onSecond: showSecond });
+        } finally {
+          stopTimer();
+          stopCpu();
+        }
+        endedAt = new Date();
+        const target = new URL(o.url!);
+        target.search = "";
+        generators = Object.entries(series.generators).map(([g, seconds]) =>
+          generatorFromSeconds(g, seconds, { runId, target: target.href, durationS })
+        );
+        perSecond = series.seconds.map(({ histogram: _, ...rest }) => rest);
+      } else if (o.local) {
         const stopTimer = progressTimer(ctx, durationS);
         const stopCpu = streamGeneratorCpu(o.wrk ?? "wrk");
         const stop = () => {
@@ -372,6 +424,7 @@ export function benchSteps(o: BenchOptions, out: BenchOutcome = {}): Step[] {
         wrkVersion: version,
         pushgateway: pushgateway?.where ?? null,
       });
+      if (perSecond) result.per_second = perSecond;
       out.result = result;
       if (o.saveHtml !== undefined) {
         ctx.progress("rendering the HTML report");
