@@ -50,7 +50,7 @@ export function uiRequest(args: readonly string[]): { lingerMs?: number } | unde
 }
 
 /** Waits for Ctrl-C, or `ms` when given. */
-function lingering(ms: number | undefined): Promise<void> {
+export function lingering(ms: number | undefined): Promise<void> {
   return new Promise((resolve) => {
     const done = () => {
       clearTimeout(timer);

@@ -7,6 +7,8 @@
  * Everything comes from the task's own server; the token rides on every URL the page asks for.
  */
 import { formatDuration } from "../duration.ts";
+import { ERROR_CLASSES } from "../bench/wrk_result.ts";
+import { SECOND_CHARTS } from "./second_series.ts";
 
 const esc = (s: string) =>
   s.replace(
@@ -201,7 +203,7 @@ function chartFor(name, host) {
       options: {
         animation: false, responsive: true, maintainAspectRatio: false, parsing: false,
         normalized: true, interaction: { mode: "nearest", axis: "x", intersect: false },
-        scales: { x: { type: "linear", title: { display: true, text: "s since the task started" } },
+        scales: { x: { type: "linear", title: { display: true, text: MODE === "live" ? "s since the task started" : "s since the load started" } },
           y: { beginAtZero: true, title: { display: true, text: name } } },
         plugins: { title: { display: true, text: name } },
       },
@@ -238,8 +240,10 @@ function seriesEvent(e, host) {
 }
 function markEvent(e) {
   marks.push(e);
-  $("#marks-card").hidden = false;
-  $("#marks").append(el("li", {}, (e.t / 1000).toFixed(1) + " s: " + e.label));
+  if (MODE === "live") {
+    $("#marks-card").hidden = false;
+    $("#marks").append(el("li", {}, (e.t / 1000).toFixed(1) + " s: " + e.label));
+  }
   for (const ch of charts.values()) redraw(ch);
 }
 
@@ -307,21 +311,25 @@ function showPhases(phases, host) {
     stack[p.depth] = id;
   });
 }
-function showSeries(doc, host) {
-  // An experiment's merged per-second series: [{ t (s), ...numbers }] or { name: [...] }.
-  const s = doc.series && (doc.series.merged || doc.series);
-  const lists = Array.isArray(s) ? { merged: s } : (s && typeof s === "object" ? s : {});
-  for (const ev of doc.events || []) {
-    if (typeof ev.t === "number") marks.push({ t: ev.t * 1000, label: ev.label || ev.kind || "" });
-  }
-  for (const [name, rows] of Object.entries(lists)) {
-    if (!Array.isArray(rows)) continue;
-    for (const r of rows) {
-      if (!r || typeof r.t !== "number") continue;
-      const values = {};
-      for (const [k, v] of Object.entries(r)) if (k !== "t" && typeof v === "number") values[k] = v;
-      seriesEvent({ t: r.t * 1000, name, values }, host);
+/** Per-second samples of a record (a bench's per_second, an experiment's merged series). */
+function showSeconds(rows, events, host) {
+  const first = rows.find((r) => r && typeof r.second === "number");
+  if (!first) return;
+  const t0 = typeof first.t_unix_ms === "number" ? first.t_unix_ms - first.second * 1000 : 0;
+  for (const ev of events || []) {
+    if (typeof ev.t_unix_ms === "number") {
+      markEvent({ t: ev.t_unix_ms - t0, label: ev.kind + (ev.subject ? " " + ev.subject : "") });
     }
+  }
+  for (const r of rows) {
+    if (!r || typeof r.second !== "number") continue;
+    const t = (r.second + 1) * 1000;
+    const l = r.latency_ms || {}, e = r.errors || {};
+    seriesEvent({ t, name: CHARTS.throughput, values: { ok: r.ok } }, host);
+    seriesEvent({ t, name: CHARTS.latency, values: { p50: l.p50, p90: l.p90, p99: l.p99 } }, host);
+    const errs = {};
+    for (const c of ERROR_CLASSES) errs[c] = e[c] || 0;
+    seriesEvent({ t, name: CHARTS.errors, values: errs }, host);
   }
 }
 async function openRecord(entry, button) {
@@ -357,12 +365,13 @@ async function openRecord(entry, button) {
     d.append(sec);
     showPhases(doc.phases, sec);
   }
-  if (entry.kind === "experiment") {
-    const sec = el("section", { class: "card", hidden: "" }, el("h2", {}, "Series"));
+  const seconds = Array.isArray(doc.per_second) ? doc.per_second
+    : doc.series && Array.isArray(doc.series.merged) ? doc.series.merged
+    : Array.isArray(doc.series) ? doc.series : null;
+  if (seconds) {
     const host = el("div", { class: "charts" });
-    sec.append(host);
-    d.append(sec);
-    showSeries(doc, host);
+    d.append(el("section", { class: "card", hidden: "" }, el("h2", {}, "Per-second series"), host));
+    showSeconds(seconds, Array.isArray(doc.events) ? doc.events : [], host);
   }
   if (entry.html) {
     d.append(el("h2", {}, "HTML report"),
@@ -429,6 +438,8 @@ export function renderPage(o: { token: string; title: string; mode: "live" | "re
 <script>
 const TOKEN = ${JSON.stringify(o.token).replaceAll("<", "\\u003c")};
 const MODE = ${JSON.stringify(o.mode)};
+const CHARTS = ${JSON.stringify(SECOND_CHARTS)};
+const ERROR_CLASSES = ${JSON.stringify(ERROR_CLASSES)};
 ${CLIENT}
 </script>
 </body>

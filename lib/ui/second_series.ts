@@ -1,7 +1,8 @@
 /**
  * One second of load (lib/series: merged across the generators) as the view's live series:
  * throughput (successful responses and errors per second), latency percentiles, errors by class.
- * The bench (`--per-second`) and the experiments hand every second to it.
+ * The bench (`--per-second`) and the experiments hand every second to it, and their events to
+ * {@link showMark}.
  */
 import type { SecondSample } from "../series/merge_seconds.ts";
 import { ERROR_CLASSES } from "../bench/wrk_result.ts";
@@ -31,4 +32,9 @@ export function showSecond(s: SecondSample): void {
     name: SECOND_CHARTS.errors,
     values: Object.fromEntries(ERROR_CLASSES.map((c) => [c, s.errors[c]])),
   });
+}
+
+/** Marks an event (a pod killed, a replica added) on every chart at its time (ms since the epoch). */
+export function showMark(tUnixMs: number, label: string): void {
+  emitUi({ type: "mark", t: tUnixMs - performance.timeOrigin, label });
 }
