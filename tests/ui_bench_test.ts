@@ -12,14 +12,13 @@ import { pollUntil } from "../lib/wait.ts";
 import { sandbox } from "./support/env.ts";
 import { startNginx } from "./support/servers.ts";
 import {
+  assertOnlyFromTask,
+  followTask,
   listeningAddresses,
-  openPage,
-  startUiTask,
+  SCREENSHOTS,
   statusOf,
   waitInPage,
 } from "./support/ui_task.ts";
-
-const SHOTS = new URL("../screenshots/", import.meta.url).pathname;
 
 /** What the page knows: last event number, any gap, chart points and latest values, state. */
 const PAGE_STATE = `(() => {
@@ -42,124 +41,110 @@ interface PageState {
 }
 
 Deno.test("bench --local --ui: live chart, reload catches up, token on every request, loopback only", async () => {
-  await Deno.mkdir(SHOTS, { recursive: true });
   const sb = await sandbox();
   const nginx = await startNginx();
-  const task = await startUiTask(sb, "bench.ts", [
-    "--local",
-    "--url",
-    nginx.url,
-    "--time",
-    "8s",
-    "--connections",
-    "4",
-    "--per-second",
-    "--results-dir",
-    `${sb.dir}/results`,
-    "--ui",
-    "--ui-linger",
-    "3m",
-  ]);
-  let watched: Awaited<ReturnType<typeof openPage>> | undefined;
   try {
-    // Listening on 127.0.0.1 only.
-    const addrs = await listeningAddresses(task.pid);
-    assert.ok(addrs.length >= 1, `ss shows no socket of pid ${task.pid}`);
-    for (const a of addrs) assert.match(a, /^127\.0\.0\.1:\d+$/);
-    assert.ok(addrs.includes(`127.0.0.1:${new URL(task.url).port}`), addrs.join(", "));
+    const r = await followTask(sb, "bench.ts", [
+      "--local",
+      "--url",
+      nginx.url,
+      "--time",
+      "8s",
+      "--connections",
+      "4",
+      "--per-second",
+      "--results-dir",
+      `${sb.dir}/results`,
+      "--ui",
+      "--ui-linger",
+      "3m",
+    ], async (task, watched) => {
+      // Listening on 127.0.0.1 only.
+      const addrs = await listeningAddresses(task.pid);
+      assert.ok(addrs.length >= 1, `ss shows no socket of pid ${task.pid}`);
+      for (const a of addrs) assert.match(a, /^127\.0\.0\.1:\d+$/);
+      assert.ok(addrs.includes(`127.0.0.1:${new URL(task.url).port}`), addrs.join(", "));
 
-    // The token on every request: page, stream, assets, data; a foreign Host; no writes.
-    const token = new URL(task.url).searchParams.get("token")!;
-    assert.ok(token.length >= 32, token);
-    const wrong = token.slice(0, -1) + (token.endsWith("A") ? "B" : "A");
-    for (const path of ["/", "/events", "/assets/chart.js", "/nothing"]) {
-      assert.equal(await statusOf(task.url, (u) => (u.pathname = path, u.search = "")), 403);
-      assert.equal(
-        await statusOf(task.url, (u) => (u.pathname = path, u.searchParams.set("token", wrong))),
-        403,
-        path,
-      );
-    }
-    assert.equal(await statusOf(task.url, (u) => (u.pathname = "/assets/chart.js")), 200);
-    const post = await fetch(task.url, { method: "POST", body: "x" });
-    await post.body?.cancel();
-    assert.equal(post.status, 405);
-    const noToken = await fetch(new URL("/", task.url), { method: "POST", body: "x" });
-    await noToken.body?.cancel();
-    assert.equal(noToken.status, 403);
-    const rebound = await new Deno.Command("curl", {
-      args: ["-s", "-o", "/dev/null", "-w", "%{http_code}", "-H", "Host: evil.example", task.url],
-      stdout: "piped",
-    }).output();
-    assert.equal(new TextDecoder().decode(rebound.stdout), "403");
-
-    watched = await openPage(task.url);
-    const { page } = watched;
-    const state = async () => await page.evaluate(PAGE_STATE) as PageState;
-    // While the load runs, each chart's latest value changes (errors: shown, all 0 here).
-    const seen = new Map<string, Set<string>>();
-    const changing = [SECOND_CHARTS.throughput, SECOND_CHARTS.latency, "generator CPU (cores)"];
-    await pollUntil(async () => {
-      const s = await state();
-      for (const f of s.figs) {
-        if (f.last && !task.ended()) {
-          seen.set(f.series, (seen.get(f.series) ?? new Set()).add(f.last));
-        }
+      // The token on every request: page, stream, assets, data; a foreign Host; no writes.
+      const token = new URL(task.url).searchParams.get("token")!;
+      assert.ok(token.length >= 32, token);
+      const wrong = token.slice(0, -1) + (token.endsWith("A") ? "B" : "A");
+      for (const path of ["/", "/events", "/assets/chart.js", "/nothing"]) {
+        assert.equal(await statusOf(task.url, (u) => (u.pathname = path, u.search = "")), 403);
+        assert.equal(
+          await statusOf(task.url, (u) => (u.pathname = path, u.searchParams.set("token", wrong))),
+          403,
+          path,
+        );
       }
-      return changing.every((c) => (seen.get(c)?.size ?? 0) >= 2) &&
-        seen.has(SECOND_CHARTS.errors);
-    }, {
-      timeoutMs: 60_000,
-      intervalMs: 200,
-      maxIntervalMs: 200,
-      describe: () => `no chart change: ${JSON.stringify([...seen].map(([k, v]) => [k, [...v]]))}`,
-    });
-    assert.ok(!/Merge and write the results/.test(task.stderr()), "still loading");
+      assert.equal(await statusOf(task.url, (u) => (u.pathname = "/assets/chart.js")), 200);
+      const post = await fetch(task.url, { method: "POST", body: "x" });
+      await post.body?.cancel();
+      assert.equal(post.status, 405);
+      const noToken = await fetch(new URL("/", task.url), { method: "POST", body: "x" });
+      await noToken.body?.cancel();
+      assert.equal(noToken.status, 403);
+      const rebound = await new Deno.Command("curl", {
+        args: ["-s", "-o", "/dev/null", "-w", "%{http_code}", "-H", "Host: evil.example", task.url],
+        stdout: "piped",
+      }).output();
+      assert.equal(new TextDecoder().decode(rebound.stdout), "403");
 
-    // A reload mid-run: the page catches up with every event so far, with no gap.
-    const before = await state();
-    await page.reload({ waitUntil: "load" });
-    await waitInPage(page, `Number(document.documentElement.dataset.seq || 0) >= ${before.seq}`);
-    const after = await state();
-    assert.equal(after.gap, "");
-    for (const s of before.steps) {
-      const name = s.slice(0, s.lastIndexOf(":"));
-      assert.ok(after.steps.some((x) => x.startsWith(name + ":")), `${name} after the reload`);
-    }
-    const fig = after.figs.find((f) => f.series === SECOND_CHARTS.throughput)!;
-    assert.ok(fig.points >= before.figs.find((f) => f.series === fig.series)!.points);
+      const { page } = watched;
+      const state = async () => await page.evaluate(PAGE_STATE) as PageState;
+      // While the load runs, each chart's latest value changes (errors: shown, all 0 here).
+      const seen = new Map<string, Set<string>>();
+      const changing = [SECOND_CHARTS.throughput, SECOND_CHARTS.latency, "generator CPU (cores)"];
+      await pollUntil(async () => {
+        const s = await state();
+        for (const f of s.figs) {
+          if (f.last && !task.ended()) {
+            seen.set(f.series, (seen.get(f.series) ?? new Set()).add(f.last));
+          }
+        }
+        return changing.every((c) => (seen.get(c)?.size ?? 0) >= 2) &&
+          seen.has(SECOND_CHARTS.errors);
+      }, {
+        timeoutMs: 60_000,
+        intervalMs: 200,
+        maxIntervalMs: 200,
+        describe: () =>
+          `no chart change: ${JSON.stringify([...seen].map(([k, v]) => [k, [...v]]))}`,
+      });
+      assert.ok(!/Merge and write the results/.test(task.stderr()), "still loading");
 
-    // The end: every step ✓, the summary, the state, the chart drawn.
-    await waitInPage(page, `document.documentElement.dataset.state === "ok"`, 120_000);
-    const end = await state();
-    assert.deepEqual(end.steps.filter((s) => !s.endsWith(":ok")), []);
-    assert.equal(end.steps.length, 3);
-    assert.match(
-      end.summary,
-      /requests in \d+\.\ds: [\d.]+ requests\/s, 0 errors\nlatency ms: p50/,
-    );
-    const inked = await page.evaluate(`(() => {
+      // A reload mid-run: the page catches up with every event so far, with no gap.
+      const before = await state();
+      await page.reload({ waitUntil: "load" });
+      await waitInPage(page, `Number(document.documentElement.dataset.seq || 0) >= ${before.seq}`);
+      const after = await state();
+      assert.equal(after.gap, "");
+      for (const s of before.steps) {
+        const name = s.slice(0, s.lastIndexOf(":"));
+        assert.ok(after.steps.some((x) => x.startsWith(name + ":")), `${name} after the reload`);
+      }
+      const fig = after.figs.find((f) => f.series === SECOND_CHARTS.throughput)!;
+      assert.ok(fig.points >= before.figs.find((f) => f.series === fig.series)!.points);
+
+      // The end: every step ✓, the summary, the state, the chart drawn.
+      await waitInPage(page, `document.documentElement.dataset.state === "ok"`, 120_000);
+      const end = await state();
+      assert.deepEqual(end.steps.filter((s) => !s.endsWith(":ok")), []);
+      assert.equal(end.steps.length, 3);
+      assert.match(
+        end.summary,
+        /requests in \d+\.\ds: [\d.]+ requests\/s, 0 errors\nlatency ms: p50/,
+      );
+      const inked = await page.evaluate(`(() => {
       const c = document.querySelector("canvas");
       const d = c.getContext("2d").getImageData(0, 0, c.width, c.height).data;
       let n = 0; for (let i = 3; i < d.length; i += 4) if (d[i] > 0) n++;
       return n / (c.width * c.height);
     })()`) as number;
-    assert.ok(inked > 0.01, `chart ink ${inked}`);
-    await page.screenshot({ path: `${SHOTS}bench-after.png`, fullPage: true });
-    assert.deepEqual(watched.problems, []);
-    const origin = new URL(task.url).origin;
-    assert.ok(watched.requests.length >= 4, watched.requests.join("\n"));
-    for (const r of watched.requests) {
-      assert.ok(r.startsWith(`${origin}/`) && r.includes(`token=${token}`), r);
-    }
-  } finally {
-    await watched?.browser.close();
-    await task.stop();
-    await nginx.stop();
-  }
-  try {
-    // (checked after the finally block, so that a failing check above is not masked)
-    const r = await task.stop();
+      assert.ok(inked > 0.01, `chart ink ${inked}`);
+      await page.screenshot({ path: `${SCREENSHOTS}bench-after.png`, fullPage: true });
+      assertOnlyFromTask(watched, task.url);
+    });
     assert.equal(r.code, 0, r.stderr);
     // The terminal output is the bench's, plus the address and the closing line.
     assert.equal(r.stderr.match(/^UI: http/mg)?.length, 1);
@@ -170,6 +155,7 @@ Deno.test("bench --local --ui: live chart, reload catches up, token on every req
     assert.ok(res.per_second!.length >= 7, `${res.per_second!.length} seconds`);
     assert.equal(res.requests, res.per_second!.reduce((n, s) => n + s.responses, 0));
   } finally {
+    await nginx.stop();
     await sb.cleanup();
   }
 });

@@ -271,29 +271,39 @@ export function benchSteps(o: BenchOptions, out: BenchOutcome = {}): Step[] {
     },
   };
 
+  /** The load of local generators, whichever program makes it. */
+  const localLoad = {
+    url: o.url!,
+    durationS,
+    connections: o.connections,
+    threads: o.threads,
+    parallelism: o.parallelism,
+    requestTimeoutS: o.requestTimeoutMs / 1_000,
+  };
+
+  /** Runs local generators (`program`) with elapsed/remaining progress and their live CPU. */
+  async function loading<T>(ctx: StepContext, program: string, fn: () => Promise<T>): Promise<T> {
+    const stopTimer = progressTimer(ctx, durationS);
+    const stopCpu = streamGeneratorCpu(program);
+    try {
+      return await fn();
+    } finally {
+      stopTimer();
+      stopCpu();
+    }
+  }
+
   const load: Step = {
     name: `Run ${o.parallelism} generator${o.parallelism > 1 ? "s" : ""} for ${durationS}s`,
     async run(ctx) {
       startedAt = new Date();
       if (o.local && o.perSecond) {
-        const stopTimer = progressTimer(ctx, durationS);
-        const stopCpu = streamGeneratorCpu(loadgen);
-        let series;
-        try {
-          series = await runSeries({
-            url: o.url!,
-            durationS,
-            connections: o.connections,
-            threads: o.threads,
-            parallelism: o.parallelism,
-            requestTimeoutS: o.requestTimeoutMs / 1_000,
+        const series = await loading(ctx, loadgen, () =>
+          runSeries({
+            ...localLoad,
             loadgen,
             onLine: (l) => log.debug(l),
-          }, { onSecond: showSecond });
-        } finally {
-          stopTimer();
-          stopCpu();
-        }
+          }, { onSecond: showSecond }));
         endedAt = new Date();
         const target = new URL(o.url!);
         target.search = "";
@@ -302,29 +312,14 @@ export function benchSteps(o: BenchOptions, out: BenchOutcome = {}): Step[] {
         );
         perSecond = series.seconds.map(({ histogram: _, ...rest }) => rest);
       } else if (o.local) {
-        const stopTimer = progressTimer(ctx, durationS);
-        const stopCpu = streamGeneratorCpu(o.wrk ?? "wrk");
-        const stop = () => {
-          stopTimer();
-          stopCpu();
-        };
-        let local;
-        try {
-          local = await runLocalGenerators({
+        const local = await loading(ctx, o.wrk ?? "wrk", () =>
+          runLocalGenerators({
+            ...localLoad,
             runId,
-            url: o.url!,
-            durationS,
-            connections: o.connections,
-            threads: o.threads,
-            parallelism: o.parallelism,
-            requestTimeoutS: o.requestTimeoutMs / 1_000,
             statusCounts: o.statusCounts,
             ...(o.wrk ? { wrk: o.wrk } : {}),
             onLine: (l) => log.debug(l),
-          });
-        } finally {
-          stop();
-        }
+          }));
         endedAt = new Date();
         generators = local.map((g) => g.result);
         if (pushgateway) {

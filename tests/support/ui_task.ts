@@ -3,12 +3,15 @@
  * stderr as it is printed), a headless Chromium page following it (console problems and every
  * request recorded), and the listening sockets of a process (`ss -ltnp`).
  */
+import assert from "node:assert/strict";
 import { type Browser, chromium, type Page } from "playwright-core";
 import { pollUntil } from "../../lib/wait.ts";
 import { CHROMIUM_ARGS } from "./chromium.ts";
 import type { Sandbox } from "./env.ts";
 
 const ROOT = new URL("../../", import.meta.url).pathname;
+/** Where the tests save their screenshots of the page (not committed). */
+export const SCREENSHOTS = `${ROOT}screenshots/`;
 
 export interface UiTask {
   /** The page's address as printed (`UI: http://127.0.0.1:PORT/?token=…`). */
@@ -138,4 +141,38 @@ export async function waitInPage(
     maxIntervalMs: 250,
     describe: () => `not true in the page within ${timeoutMs} ms: ${expression}`,
   });
+}
+
+/** No console problem, and every request the page made went to the task's server with its token. */
+export function assertOnlyFromTask(w: WatchedPage, url: string): void {
+  assert.deepEqual(w.problems, []);
+  const u = new URL(url);
+  const token = u.searchParams.get("token")!;
+  assert.ok(w.requests.length >= 2, w.requests.join("\n"));
+  for (const r of w.requests) {
+    assert.ok(r.startsWith(`${u.origin}/`) && new URL(r).searchParams.get("token") === token, r);
+  }
+}
+
+/**
+ * Runs a task with the view, a Chromium page on it, and `fn`; then closes the page, stops the task
+ * (Ctrl-C: it lingers) and returns its output — after `fn`'s own failure, if any, has surfaced.
+ */
+export async function followTask(
+  sb: Sandbox,
+  file: string,
+  args: string[],
+  fn: (task: UiTask, w: WatchedPage) => Promise<void>,
+): Promise<{ code: number; stdout: string; stderr: string }> {
+  await Deno.mkdir(SCREENSHOTS, { recursive: true });
+  const task = await startUiTask(sb, file, args);
+  let watched: WatchedPage | undefined;
+  try {
+    watched = await openPage(task.url);
+    await fn(task, watched);
+  } finally {
+    await watched?.browser.close();
+    await task.stop();
+  }
+  return await task.stop();
 }
