@@ -1,5 +1,5 @@
 import assert from "node:assert/strict";
-import { parallel, runSteps, sequence, type Step, timeline } from "./steps.ts";
+import { onStepEvent, parallel, runSteps, sequence, type Step, step, timeline } from "./steps.ts";
 
 /** A clock the test moves by hand: each step "takes" the time it adds. */
 function fakeClock() {
@@ -149,4 +149,59 @@ Deno.test("steps: the timeline follows the tree even when a parallel track finis
     l.trim().split(/\s+/).slice(0, 2).join(" ")
   );
   assert.deepEqual(tl, ["✓ Tracks", "✓ App", "✓ one", "✓ two", "✓ Mon", "✓ mon"]);
+});
+
+Deno.test("steps: a listener hears each start, progress, note and end beside its terminal line", async () => {
+  const clock = fakeClock();
+  const seen: string[] = [];
+  const stop = onStepEvent((e) => {
+    const name = e.kind === "start" ? `${e.name}${e.parent ? " in parent" : ""}` : e.id;
+    seen.push(`${e.kind} ${name}${e.kind === "end" ? ` ${e.ok} ${e.ms}` : ""}`);
+  });
+  const ids = new Map<string, string>();
+  const idOf = onStepEvent((e) => void (e.kind === "start" && ids.set(e.id, e.name)));
+  try {
+    await assert.rejects(
+      runSteps([
+        sequence("Group", [
+          step("A", (ctx) => {
+            ctx.progress("half");
+            ctx.note("a note");
+            clock.advance(10);
+            return Promise.resolve("done");
+          }),
+        ]),
+        step("B", () => Promise.reject(new Error("boom"))),
+      ], {
+        write: (l) => void seen.push(`line ${l.split("\n")[0]}`),
+        interactive: false,
+        progressEveryMs: 0,
+        now: clock.now,
+      }),
+      /boom/,
+    );
+  } finally {
+    stop();
+    idOf();
+  }
+  const named = seen.map((s) => s.replace(/s\d+/, (id) => ids.get(id) ?? id));
+  assert.deepEqual(named, [
+    "start Group",
+    "line • Group …",
+    "start A in parent",
+    "line   • A …",
+    "progress A",
+    "line     … half",
+    "line     a note",
+    "note A",
+    "line   ✓ A (10ms) — done",
+    "end A true 10",
+    "line ✓ Group (10ms)",
+    "end Group true 10",
+    "start B",
+    "line • B …",
+    "line ✗ B (0ms): boom",
+    "end B false 0",
+    "line Timeline (total 10ms):",
+  ]);
 });

@@ -27,7 +27,8 @@ export class EventBus {
    * function that stops it. Nothing is missed or repeated between the two.
    */
   subscribe(fn: (e: Numbered) => void, afterSeq = 0): () => void {
-    for (const e of this.#events.slice(Math.max(afterSeq, 0))) fn(e);
+    // Up to the last event, including any emitted while these are handed over.
+    for (let i = Math.max(afterSeq, 0); i < this.#events.length; i++) fn(this.#events[i]!);
     this.#subscribers.add(fn);
     return () => void this.#subscribers.delete(fn);
   }

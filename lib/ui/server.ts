@@ -189,12 +189,12 @@ export function startUiServer(o: UiServerOptions): UiServer {
     port,
     token,
     async close() {
-      for (const stop of [...stops]) stop();
       for (const c of [...streams]) {
         try {
           c.close();
         } catch { /* already closed */ }
       }
+      for (const stop of [...stops]) stop();
       await server.shutdown();
     },
   };
