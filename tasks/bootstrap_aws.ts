@@ -32,6 +32,7 @@ import {
   resultsDirFlag,
 } from "../lib/report/records.ts";
 import { uiFlags, withUi } from "../lib/ui/live_ui.ts";
+import { summaryLines } from "../lib/ui/emit.ts";
 
 export const command: Command = {
   name: "bootstrap:aws",
@@ -127,14 +128,16 @@ export async function main(args: string[]): Promise<void> {
     apiCalls: aws.calls.total,
     ...bootstrapFacts("aws", { ...options, region }),
   });
-  log.info(`Record: ${record}`);
-  if (options.wait) {
-    log.info(`Cluster "${o.name}" is ready; context aws-${o.name} is current in ${kubeconfig}.`);
-    log.info(`  kubectl --context aws-${o.name} get nodes`);
-  } else {
-    log.info(`Cluster "${o.name}" is being created in ${region} (--no-wait).`);
-  }
-  log.info(`  deno task teardown --provider aws --name ${o.name} --region ${region}`);
+  summaryLines(
+    `Record: ${record}`,
+    ...(options.wait
+      ? [
+        `Cluster "${o.name}" is ready; context aws-${o.name} is current in ${kubeconfig}.`,
+        `  kubectl --context aws-${o.name} get nodes`,
+      ]
+      : [`Cluster "${o.name}" is being created in ${region} (--no-wait).`]),
+    `  deno task teardown --provider aws --name ${o.name} --region ${region}`,
+  );
 }
 
 if (import.meta.main) runMain(withUi(command, main));

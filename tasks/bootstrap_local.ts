@@ -17,7 +17,6 @@ import { runMain } from "../lib/errors.ts";
 import { type Command, flag, parseFlags } from "../lib/flags.ts";
 import { defaultKubeconfigPath } from "../lib/kube/client.ts";
 import { assertKubeconfigWritable } from "../lib/kube/kubeconfig.ts";
-import { log } from "../lib/log.ts";
 import { localProvider } from "../lib/providers/local.ts";
 import { localFlags } from "../lib/providers/local_flags.ts";
 import type { ClusterInfo } from "../lib/providers/provider.ts";
@@ -29,6 +28,7 @@ import {
 } from "../lib/report/records.ts";
 import { runSteps } from "../lib/steps.ts";
 import { uiFlags, withUi } from "../lib/ui/live_ui.ts";
+import { summaryLines } from "../lib/ui/emit.ts";
 
 export const command: Command = {
   name: "bootstrap:local",
@@ -66,10 +66,12 @@ export async function main(args: string[]): Promise<void> {
     existed,
     ...bootstrapFacts("local", o),
   });
-  log.info(`Record: ${record}`);
-  log.info(`Cluster "${o.name}" is ready; context ${info.context} is current in ${kubeconfig}.`);
-  log.info(`  kubectl --context ${info.context} get nodes`);
-  log.info(`  deno task teardown --provider local --name ${o.name}`);
+  summaryLines(
+    `Record: ${record}`,
+    `Cluster "${o.name}" is ready; context ${info.context} is current in ${kubeconfig}.`,
+    `  kubectl --context ${info.context} get nodes`,
+    `  deno task teardown --provider local --name ${o.name}`,
+  );
 }
 
 if (import.meta.main) runMain(withUi(command, main));

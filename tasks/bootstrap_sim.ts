@@ -14,7 +14,6 @@ import { runMain } from "../lib/errors.ts";
 import { type Command, parseFlags } from "../lib/flags.ts";
 import { assertKubeconfigWritable } from "../lib/kube/kubeconfig.ts";
 import { defaultKubeconfigPath } from "../lib/kube/client.ts";
-import { log } from "../lib/log.ts";
 import type { ClusterInfo } from "../lib/providers/provider.ts";
 import { simProvider } from "../lib/providers/sim.ts";
 import { simFlags } from "../lib/providers/sim_flags.ts";
@@ -27,6 +26,7 @@ import {
   resultsDirFlag,
 } from "../lib/report/records.ts";
 import { uiFlags, withUi } from "../lib/ui/live_ui.ts";
+import { summaryLines } from "../lib/ui/emit.ts";
 
 export const command: Command = {
   name: "bootstrap:sim",
@@ -65,10 +65,12 @@ export async function main(args: string[]): Promise<void> {
     existed,
     ...bootstrapFacts("sim", o),
   });
-  log.info(`Record: ${record}`);
-  log.info(`Cluster "${o.name}" is ready; context ${info.context} is current in ${kubeconfig}.`);
-  log.info(`  kubectl --context ${info.context} get nodes`);
-  log.info(`  deno task teardown --provider sim --name ${o.name}`);
+  summaryLines(
+    `Record: ${record}`,
+    `Cluster "${o.name}" is ready; context ${info.context} is current in ${kubeconfig}.`,
+    `  kubectl --context ${info.context} get nodes`,
+    `  deno task teardown --provider sim --name ${o.name}`,
+  );
 }
 
 if (import.meta.main) runMain(withUi(command, main));

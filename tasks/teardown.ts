@@ -12,7 +12,6 @@ import { runMain, UsageError } from "../lib/errors.ts";
 import { type Command, flag, parseFlags } from "../lib/flags.ts";
 import { connectKube, defaultKubeconfigPath } from "../lib/kube/client.ts";
 import { teardownAppsSteps } from "../lib/stack/teardown_apps.ts";
-import { log } from "../lib/log.ts";
 import { clusterNameFlag } from "../lib/providers/sim_flags.ts";
 import {
   mergeFlagSpecs,
@@ -22,6 +21,7 @@ import {
 } from "../lib/providers/providers.ts";
 import { runSteps } from "../lib/steps.ts";
 import { uiFlags, withUi } from "../lib/ui/live_ui.ts";
+import { summaryLines } from "../lib/ui/emit.ts";
 
 export const command: Command = {
   name: "teardown",
@@ -84,7 +84,7 @@ export async function main(args: string[]): Promise<void> {
     } finally {
       kube.close();
     }
-    log.info(`The demo stack is gone from context ${kube.context}.`);
+    summaryLines(`The demo stack is gone from context ${kube.context}.`);
   }
   if (!o.provider || !entry) return;
   await entry.teardown({
@@ -93,7 +93,7 @@ export async function main(args: string[]): Promise<void> {
     timeoutMs: o.timeout,
     flags: o as unknown as Record<string, unknown>,
   });
-  log.info(`Cluster "${o.name}" (${o.provider}) is gone.`);
+  summaryLines(`Cluster "${o.name}" (${o.provider}) is gone.`);
 }
 
 if (import.meta.main) runMain(withUi(command, main));
