@@ -10,7 +10,7 @@ import type { BenchResult } from "../lib/bench/result.ts";
 import { SECOND_CHARTS } from "../lib/ui/second_series.ts";
 import { pollUntil } from "../lib/wait.ts";
 import { sandbox } from "./support/env.ts";
-import { startNginx } from "./support/servers.ts";
+import { freePort, startNginx } from "./support/servers.ts";
 import {
   assertOnlyFromTask,
   followTask,
@@ -156,6 +156,38 @@ Deno.test("bench --local --ui: live chart, reload catches up, token on every req
     assert.equal(res.requests, res.per_second!.reduce((n, s) => n + s.responses, 0));
   } finally {
     await nginx.stop();
+    await sb.cleanup();
+  }
+});
+
+Deno.test("bench --local --ui against nothing: the page shows the failure, the task exits 1 after", async () => {
+  const sb = await sandbox();
+  try {
+    const closed = `http://127.0.0.1:${freePort()}/`;
+    const r = await followTask(sb, "bench.ts", [
+      ...["--local", "--url", closed, "--time", "1s", "--connections", "2"],
+      ...["--results-dir", `${sb.dir}/results`, "--ui", "--ui-linger", "3m"],
+    ], async (task, watched) => {
+      const { page } = watched;
+      await waitInPage(page, `document.documentElement.dataset.state === "failed"`);
+      const state = await page.evaluate(`document.querySelector("#state").textContent`);
+      assert.match(
+        String(state),
+        /^✗ the task failed: wrk generator g0 failed: unable to connect to 127\.0\.0\.1:\d+ Connection refused$/,
+      );
+      const failed = await page.evaluate(
+        `[...document.querySelectorAll("#steps li[data-state=failed]")].map((li) => li.dataset.name)`,
+      );
+      assert.deepEqual(failed, ["Run 1 generator for 1s"]);
+      assertOnlyFromTask(watched, task.url);
+    });
+    assert.equal(r.code, 1);
+    // the error is printed once, by the one printer, after the page closed
+    assert.match(
+      r.stderr,
+      /UI: the task has ended[^\n]*\nerror: wrk generator g0 failed: unable to connect/,
+    );
+  } finally {
     await sb.cleanup();
   }
 });

@@ -107,11 +107,13 @@ export function withUi(
       if (server) {
         bus.emit({ type: "end", ok, ...(error ? { error } : {}), t: performance.now() });
         log.info(
-          `UI: the task has ended; its page stays open ${
-            want.lingerMs === undefined
-              ? "until Ctrl-C"
-              : `for ${formatDuration(want.lingerMs)} (or until Ctrl-C)`
-          }`,
+          want.lingerMs === 0
+            ? "UI: the task has ended; its page closes with it (--ui-linger 0s)"
+            : `UI: the task has ended; its page stays open ${
+              want.lingerMs === undefined
+                ? "until Ctrl-C"
+                : `for ${formatDuration(want.lingerMs)} (or until Ctrl-C)`
+            }`,
         );
         await lingering(want.lingerMs);
         await server.close();
