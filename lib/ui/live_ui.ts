@@ -80,7 +80,9 @@ export function withUi(
     bus.emit({
       type: "task",
       command: command.name,
-      args: args.filter((a) => a !== "--ui"),
+      args: args.filter((a, i) =>
+        a !== "--ui" && !a.startsWith("--ui-linger") && args[i - 1] !== "--ui-linger"
+      ),
       started_at: new Date().toISOString(),
       pid: Deno.pid,
     });

@@ -79,7 +79,9 @@ export class ResultsIndex {
           ? String(doc.target)
           : kind === "experiment"
           ? `experiment ${doc.kind}`
-          : String(doc.command),
+          : [doc.command, (doc.cluster as { name?: string } | null)?.name].filter(Boolean).join(
+            " ",
+          ),
         ...(names.has(html) ? { html } : {}),
       });
     }
