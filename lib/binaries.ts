@@ -33,8 +33,8 @@ export const VERSIONS = {
   coredns: "v1.14.7",
   "metrics-server": "v0.9.0",
   "local-path-provisioner": "v0.0.30",
-  /** cncfdemo's own load generator (lib/series/loadgen/main.go): bump when that file changes. */
-  loadgen: "v0.1.0",
+  /** cncfdemo's own load generator (lib/series/loadgen/*.go): bump when they change. */
+  loadgen: "v0.3.0",
 } as const;
 
 export type ComponentId = keyof typeof VERSIONS;
@@ -171,6 +171,18 @@ func init() {
 
 func main() { coremain.Run() }
 `;
+
+/** lib/series/loadgen/*.go, the load generator's package (standard library only). */
+function loadgenSources(): Record<string, string> {
+  const dir = new URL("./series/loadgen/", import.meta.url);
+  const out: Record<string, string> = {};
+  for (const e of Deno.readDirSync(dir)) {
+    if (e.isFile && e.name.endsWith(".go")) {
+      out[`cmd/cncfdemo-loadgen/${e.name}`] = Deno.readTextFileSync(new URL(e.name, dir));
+    }
+  }
+  return out;
+}
 
 /** Packages of `module` for the given binary names of a component. */
 function packagesOf(id: ComponentId, pkg: (name: string) => string): Record<string, string> {
@@ -313,11 +325,7 @@ function goBuild(id: ComponentId): GoBuild {
         version: VERSIONS.loadgen,
         packages: { "cncfdemo-loadgen": `${wrapperModule(id)}/cmd/cncfdemo-loadgen` },
         ldflags: ["-s", "-w"],
-        sources: {
-          "cmd/cncfdemo-loadgen/main.go": Deno.readTextFileSync(
-            new URL("./series/loadgen/main.go", import.meta.url),
-          ),
-        },
+        sources: loadgenSources(),
       };
     case "metrics-server": {
       const v = VERSIONS["metrics-server"];

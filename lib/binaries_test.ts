@@ -193,3 +193,9 @@ replace (
     "replace github.com/a/b => github.com/a/b v1.2.3",
   ]);
 });
+
+Deno.test("the load generator's cache version is the version its source declares (bump both)", async () => {
+  const { VERSIONS } = await import("./binaries.ts");
+  const src = await Deno.readTextFile(new URL("./series/loadgen/main.go", import.meta.url));
+  assert.equal(`v${/const version = "([^"]+)"/.exec(src)?.[1]}`, VERSIONS.loadgen);
+});

@@ -49,13 +49,15 @@ export function spectrum(h: Histogram, stepsPerDecade = 10): [number, number][] 
   return points;
 }
 
-const esc = (s: unknown) =>
+/** Escapes text for HTML. */
+export const esc = (s: unknown): string =>
   String(s).replace(
     /[&<>"']/g,
     (c) => ({ "&": "&amp;", "<": "&lt;", ">": "&gt;", '"': "&quot;", "'": "&#39;" })[c]!,
   );
 
-function num(v: number | null | undefined, digits = 2): string {
+/** A number for a table ("–" when there is none). */
+export function num(v: number | null | undefined, digits = 2): string {
   if (v === null || v === undefined || !Number.isFinite(v)) return "–";
   return v.toLocaleString("en-US", { maximumFractionDigits: digits });
 }
@@ -70,7 +72,8 @@ function bytes(n: number): string {
   return `${num(n, 1)} ${units[i]}`;
 }
 
-function table(head: string[], rows: string[][], cls = ""): string {
+/** An HTML table; cells are HTML already. */
+export function table(head: string[], rows: string[][], cls = ""): string {
   return `<table${cls ? ` class="${cls}"` : ""}><thead><tr>${
     head.map((h) => `<th>${esc(h)}</th>`).join("")
   }</tr></thead><tbody>${
@@ -78,7 +81,8 @@ function table(head: string[], rows: string[][], cls = ""): string {
   }</tbody></table>`;
 }
 
-const kv = (rows: [string, string][]) =>
+/** A two-column key/value table; values are HTML already. */
+export const kv = (rows: [string, string][]): string =>
   `<table class="kv"><tbody>${
     rows.map(([k, v]) => `<tr><th>${esc(k)}</th><td>${v}</td></tr>`).join("")
   }</tbody></table>`;

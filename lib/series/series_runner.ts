@@ -26,11 +26,15 @@ export interface SeriesOptions {
   durationS: number;
   /** Connections per generator. */
   connections: number;
-  /** OS threads per generator (GOMAXPROCS); default: one per CPU. */
+  /** Event-loop threads per generator (default 1), each with its share of the connections. */
   threads?: number;
   parallelism: number;
   /** Open model: requests per second in total; undefined: closed model. */
   rate?: number | undefined;
+  /** Open model: a load step, `rate` requests/s in total from `atS` seconds on. */
+  step?: { atS: number; rate: number } | undefined;
+  /** When second 0 begins (ms since the epoch); default: 300 ms from now and more per generator. */
+  startUnixMs?: number;
   requestTimeoutS: number;
   /** The load generator program (default: cncfdemo-loadgen from the binary cache, built if missing). */
   loadgen?: string;
@@ -73,7 +77,15 @@ export function loadgenArgs(o: SeriesOptions, name: string, startUnixMs: number)
     String(startUnixMs),
     ...(o.threads ? ["-threads", String(o.threads)] : []),
     ...(o.rate ? ["-rate", String(o.rate / o.parallelism)] : []),
+    ...(o.rate && o.step
+      ? ["-step-at", `${o.step.atS}s`, "-step-rate", String(o.step.rate / o.parallelism)]
+      : []),
   ];
+}
+
+/** A common second 0 a little ahead, so that every generator process is up by then. */
+export function seriesStart(parallelism: number, now = Date.now()): number {
+  return now + 300 + 20 * parallelism;
 }
 
 /** Finds (or builds) the load generator. */
@@ -87,8 +99,7 @@ export async function runSeries(o: SeriesOptions, hooks: SeriesHooks = {}): Prom
   const program = o.loadgen ?? await loadgenPath();
   const version = (await run(program, ["-version"])).stdout.trim();
   const names = generatorNames(o.parallelism);
-  // A common second 0, a little ahead so that every process is up by then.
-  const startUnixMs = Date.now() + 300 + 20 * o.parallelism;
+  const startUnixMs = o.startUnixMs ?? seriesStart(o.parallelism);
   const generators: Record<string, GeneratorSecond[]> = Object.fromEntries(
     names.map((n) => [n, []]),
   );

@@ -87,3 +87,26 @@ Deno.test("open model: a stall shows as latency, not as fewer requests; closed m
   const [low, high] = [Math.min(...counts), Math.max(...counts)];
   assert.ok(low < high * 0.6, `closed model: fewer responses in the stalled second (${counts})`);
 });
+
+Deno.test("open model with a step: the rate each second follows the schedule", async () => {
+  const nginx = await startNginx(1);
+  try {
+    const run = await runSeries({
+      url: nginx.url,
+      durationS: 4,
+      connections: 8,
+      parallelism: 2,
+      rate: 100,
+      step: { atS: 2, rate: 300 },
+      requestTimeoutS: 2,
+    });
+    assert.equal(run.model, "open");
+    const ok = run.seconds.map((s) => s.ok);
+    // ±10 %: a request due at the very end of a second may complete in the next one.
+    for (const [i, want] of [[0, 100], [1, 100], [2, 300], [3, 300]] as const) {
+      assert.ok(Math.abs(ok[i]! - want) <= want * 0.1, `second ${i}: ${ok[i]} ok, want ~${want}`);
+    }
+  } finally {
+    await nginx.stop();
+  }
+});
