@@ -106,6 +106,9 @@ function stepEvent(s, root) {
     const parent = s.parent && steps.get(s.parent);
     (parent ? parent.children : root || $("#steps")).append(li);
     steps.set(s.id, { li, row, children, start: s.t, running: true });
+    if (offset !== null && !ended) {
+      row.querySelector(".time").textContent = formatDuration(performance.now() + offset - s.t);
+    }
     return;
   }
   const st = steps.get(s.id);
@@ -128,13 +131,15 @@ function stepEvent(s, root) {
   }
 }
 let offset = null; // server clock − page clock
-setInterval(() => {
+/** Counts the running steps' time on the server's clock. */
+function tick() {
   if (offset === null) return;
   const now = performance.now() + offset;
   for (const st of steps.values()) {
     if (st.running) st.row.querySelector(".time").textContent = formatDuration(now - st.start);
   }
-}, 500);
+}
+setInterval(tick, 500);
 
 // ---- rollout waves ----
 const waves = new Map();
