@@ -34,7 +34,7 @@ export const VERSIONS = {
   "metrics-server": "v0.9.0",
   "local-path-provisioner": "v0.0.30",
   /** cncfdemo's own load generator (lib/series/loadgen/*.go): bump when they change. */
-  loadgen: "v0.3.0",
+  loadgen: "v0.6.0",
 } as const;
 
 export type ComponentId = keyof typeof VERSIONS;

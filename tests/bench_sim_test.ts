@@ -1,6 +1,6 @@
 /**
  * bench against a real simulated cluster (control plane on 127.0.0.1, kwok nodes): it refuses in
- * one line, since kwok nodes run no containers; the node rule matches real kwok nodes; and the
+ * one line, since kwok nodes run no containers, and so does `deno task experiment`; the node rule matches real kwok nodes; and the
  * wrk Job it would create is accepted by the real API server (server-side dry run).
  */
 import assert from "node:assert/strict";
@@ -34,6 +34,25 @@ Deno.test("bench on a simulated cluster: one-line refusal, no result; the Job is
       const errors = r.stderr.split("\n").filter((l) => l.startsWith("error:"));
       assert.deepEqual(errors, [
         `error: Cannot benchmark in the cluster: context ${context} is a simulated cluster: its 2 nodes are simulated by kwok and run no containers; run "deno task bench --local --url URL" against a server instead`,
+      ]);
+      assert.equal(r.stdout, "");
+      assert.equal(await exists(results), false);
+    });
+
+    await t.step("experiment refuses too, in one line, and writes nothing", async () => {
+      const results = `${sb.dir}/results`;
+      const r = await sb.task("experiment.ts", [
+        "chaos",
+        "--context",
+        context,
+        "--results-dir",
+        results,
+        "--save-html",
+      ]);
+      assert.equal(r.code, 1, r.stderr);
+      const errors = r.stderr.split("\n").filter((l) => l.startsWith("error:"));
+      assert.deepEqual(errors, [
+        `error: Cannot run an experiment here: context ${context} is a simulated cluster: its 2 nodes are simulated by kwok and run no containers; experiments need a cluster that runs containers (e.g. bootstrap:local)`,
       ]);
       assert.equal(r.stdout, "");
       assert.equal(await exists(results), false);

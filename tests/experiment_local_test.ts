@@ -9,6 +9,7 @@
  */
 import assert from "node:assert/strict";
 import type { ExperimentResult } from "../lib/experiments/experiment_steps.ts";
+import { mergeSecond } from "../lib/series/merge_seconds.ts";
 import { openInChromium } from "./support/chromium.ts";
 import { applyExperimentWorkloads, NS } from "./support/experiment_workloads.ts";
 import type { Sandbox } from "./support/env.ts";
@@ -115,6 +116,14 @@ Deno.test({
       assert.equal(typeof f.recovered, "boolean");
       assert.ok((f.seconds_after_kill as number) >= 5);
       assert.deepEqual(Object.keys(r.series.generators).sort(), ["g0", "g1"]);
+      // Each merged second is the exact merge of the two generators' seconds.
+      for (const s of r.series.merged) {
+        const parts = Object.values(r.series.generators).map((g) =>
+          g.find((x) => x.second === s.second)!
+        );
+        assert.deepEqual(s, mergeSecond(parts));
+        assert.ok(parts.every((p) => p.responses > 0), "both generators loaded every second");
+      }
     });
 
     await t.step(

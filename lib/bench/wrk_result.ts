@@ -40,7 +40,8 @@ export interface GeneratorResult {
   histogramCheck?: string | undefined;
 }
 
-function isCount(v: unknown): v is number {
+/** A whole number ≥ 0. */
+export function isCount(v: unknown): v is number {
   return typeof v === "number" && Number.isSafeInteger(v) && v >= 0;
 }
 
@@ -48,10 +49,16 @@ function numOrNull(v: unknown): v is number | null {
   return v === null || (typeof v === "number" && Number.isFinite(v));
 }
 
-/** Parses and validates a generator's JSON document; `origin` names where it came from. */
-export function parseWrkResult(text: string, origin: string): GeneratorResult {
-  const bad = (why: string) =>
-    new CncfdemoError(`The wrk result from ${origin} is not usable: ${why}`);
+/**
+ * The checks every generator document shares: JSON, an object, the expected schema, the `counts`
+ * keys whole numbers ≥ 0 and every error class counted. Throws `bad(why)`.
+ */
+export function parseGeneratorDocument(
+  text: string,
+  schema: string,
+  counts: readonly string[],
+  bad: (why: string) => Error,
+): { doc: Record<string, unknown>; errors: ErrorCounts } {
   let doc: Record<string, unknown>;
   try {
     doc = JSON.parse(text);
@@ -59,10 +66,10 @@ export function parseWrkResult(text: string, origin: string): GeneratorResult {
     throw bad(`not JSON (${errorMessage(err)})`);
   }
   if (typeof doc !== "object" || doc === null) throw bad("not a JSON object");
-  if (doc.schema !== "cncfdemo.wrk/v1") {
-    throw bad(`schema is ${JSON.stringify(doc.schema)}, expected "cncfdemo.wrk/v1"`);
+  if (doc.schema !== schema) {
+    throw bad(`schema is ${JSON.stringify(doc.schema)}, expected "${schema}"`);
   }
-  for (const k of ["duration_us", "requests", "bytes"]) {
+  for (const k of counts) {
     if (!isCount(doc[k])) throw bad(`${k} is ${JSON.stringify(doc[k])}, not a count`);
   }
   const errors = doc.errors as Record<string, unknown> | undefined;
@@ -70,6 +77,22 @@ export function parseWrkResult(text: string, origin: string): GeneratorResult {
   for (const k of ERROR_CLASSES) {
     if (!isCount(errors[k])) throw bad(`errors.${k} is ${JSON.stringify(errors[k])}`);
   }
+  return {
+    doc,
+    errors: Object.fromEntries(ERROR_CLASSES.map((k) => [k, errors[k] as number])) as ErrorCounts,
+  };
+}
+
+/** Parses and validates a generator's JSON document; `origin` names where it came from. */
+export function parseWrkResult(text: string, origin: string): GeneratorResult {
+  const bad = (why: string) =>
+    new CncfdemoError(`The wrk result from ${origin} is not usable: ${why}`);
+  const { doc, errors } = parseGeneratorDocument(
+    text,
+    "cncfdemo.wrk/v1",
+    ["duration_us", "requests", "bytes"],
+    bad,
+  );
   const lat = doc.latency_us as Record<string, unknown> | undefined;
   if (typeof lat !== "object" || lat === null) throw bad("latency_us is missing");
   for (const k of ["min", "mean", "stdev", "max"]) {
@@ -94,7 +117,7 @@ export function parseWrkResult(text: string, origin: string): GeneratorResult {
     durationUs: doc.duration_us as number,
     requests: doc.requests as number,
     bytes: doc.bytes as number,
-    errors: Object.fromEntries(ERROR_CLASSES.map((k) => [k, errors[k] as number])) as ErrorCounts,
+    errors,
     latencyUs: {
       min: lat.min as number | null,
       mean: lat.mean as number | null,

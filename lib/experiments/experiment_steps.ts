@@ -9,7 +9,7 @@
  * was due), so an outage shows as errors and latency rather than as fewer requests.
  */
 import type { V1Deployment, V1Pod } from "@kubernetes/client-node";
-import { CncfdemoError, UsageError } from "../errors.ts";
+import { CncfdemoError, errorMessage, UsageError } from "../errors.ts";
 import { connectKube, type Kube, type KubeTarget } from "../kube/client.ts";
 import { watchUntil } from "../kube/watch.ts";
 import { writeFileAtomic } from "../paths.ts";
@@ -146,6 +146,20 @@ async function readDeployment(kube: Kube, ref: DeploymentRef, what: string) {
   return d;
 }
 
+/** The generators run on this machine: the URL must answer here before any load starts. */
+async function reachable(url: string): Promise<void> {
+  try {
+    const res = await fetch(url, { signal: AbortSignal.timeout(5_000) });
+    await res.body?.cancel();
+  } catch (err) {
+    throw new CncfdemoError(
+      `Cannot reach ${url} from this machine (${
+        errorMessage(err)
+      }): the load generators run here; pass --url with an address this machine reaches (on a real node a ClusterIP works; elsewhere a NodePort or LoadBalancer)`,
+    );
+  }
+}
+
 const f1 = (v: number | null | undefined) => (v === null || v === undefined ? "–" : v.toFixed(1));
 
 /** The steps of one experiment. */
@@ -194,6 +208,7 @@ export function experimentSteps(o: ExperimentOptions, out: ExperimentOutcome = {
         }
         url = `http://${ip}:${port}${o.defaultPath ?? "/"}`;
       }
+      await reachable(url);
       if (o.kind === "autoscale") {
         const hpas = await kube.rest.request<
           {

@@ -5,7 +5,7 @@
  * since each command started, the first good request as its own bar) and the models' latency
  * spectra (percentile on a log-scaled tail axis, as the bench report draws them).
  */
-import { chartJs, PERCENTILE_AXIS_JS } from "../bench/html_report.ts";
+import { chartJs, pageHead, PERCENTILE_AXIS_JS, renderedScript } from "../bench/html_report.ts";
 import type { Report } from "./analyze.ts";
 import { type Block, reportBlocks, type Table } from "./view.ts";
 
@@ -64,6 +64,16 @@ function block(b: Block, r: Report): string {
 }
 
 /** The report as one self-contained HTML page. */
+const REPORT_PAGE_STYLE = `
+body { font: 14px/1.45 system-ui, sans-serif; margin: 2rem auto; max-width: 1200px; padding: 0 1rem; color: #1d232a; }
+h1 { font-size: 1.5rem; margin-bottom: .2rem; } h2 { font-size: 1.2rem; margin-top: 2rem; border-bottom: 1px solid #ddd; }
+h3 { font-size: 1.05rem; margin-top: 1.4rem; } h4 { font-size: .95rem; margin: 1rem 0 .2rem; color: #444; font-weight: 600; }
+table { border-collapse: collapse; margin: .5rem 0; } th, td { padding: .25rem .6rem; border-bottom: 1px solid #eee; text-align: left; vertical-align: top; }
+table.num td { text-align: right; font-variant-numeric: tabular-nums; } table.num td:first-child { text-align: left; white-space: pre; }
+td.hit { color: #15803d; } td.miss { color: #b91c1c; }
+.scroll { overflow-x: auto; } .chart { position: relative; } .note { color: #555; font-size: 13px; }
+`;
+
 export async function renderHtml(r: Report): Promise<string> {
   const lib = await chartJs();
   const data = {
@@ -83,32 +93,13 @@ export async function renderHtml(r: Report): Promise<string> {
     ),
   };
   const json = JSON.stringify(data).replace(/</g, "\\u003c");
-  return `<!doctype html>
-<html lang="en">
-<head>
-<meta charset="utf-8">
-<meta name="viewport" content="width=device-width, initial-scale=1">
-<meta http-equiv="Content-Security-Policy" content="default-src 'none'; script-src 'unsafe-inline'; style-src 'unsafe-inline'; img-src data:">
-<title>cncfdemo report</title>
-<style>
-body { font: 14px/1.45 system-ui, sans-serif; margin: 2rem auto; max-width: 1200px; padding: 0 1rem; color: #1d232a; }
-h1 { font-size: 1.5rem; margin-bottom: .2rem; } h2 { font-size: 1.2rem; margin-top: 2rem; border-bottom: 1px solid #ddd; }
-h3 { font-size: 1.05rem; margin-top: 1.4rem; } h4 { font-size: .95rem; margin: 1rem 0 .2rem; color: #444; font-weight: 600; }
-table { border-collapse: collapse; margin: .5rem 0; } th, td { padding: .25rem .6rem; border-bottom: 1px solid #eee; text-align: left; vertical-align: top; }
-table.num td { text-align: right; font-variant-numeric: tabular-nums; } table.num td:first-child { text-align: left; white-space: pre; }
-td.hit { color: #15803d; } td.miss { color: #b91c1c; }
-.scroll { overflow-x: auto; } .chart { position: relative; } .note { color: #555; font-size: 13px; }
-</style>
-</head>
-<body>
+  return `${pageHead("cncfdemo report", REPORT_PAGE_STYLE)}
 ${reportBlocks(r).map((b) => block(b, r)).join("\n")}
 <script type="application/json" id="report-data">${json}</script>
 <script>${lib}</script>
 <script>${PERCENTILE_AXIS_JS}</script>
-<script>
-(function () {
-  try {
-    var data = JSON.parse(document.getElementById("report-data").textContent);
+${
+    renderedScript(`    var data = JSON.parse(document.getElementById("report-data").textContent);
     var colours = { sim: "#9333ea", local: "#1f6feb", aws: "#d97706", kubernetes: "#0891b2" };
     var colour = function (m) { return colours[m] || "#6b7280"; };
     Chart.defaults.animation = false;
@@ -168,14 +159,6 @@ ${reportBlocks(r).map((b) => block(b, r)).join("\n")}
         },
       });
     }
-    document.documentElement.dataset.rendered = "ok";
-  } catch (e) {
-    document.documentElement.dataset.rendered = "error: " + e;
-    throw e;
-  }
-})();
-</script>
-</body>
-</html>
-`;
+`)
+  }`;
 }

@@ -4,9 +4,9 @@
  * their bytes, the errors by class and the latency distribution of those responses.
  * {@link parseSecondLine} validates a line and names what is wrong in one line.
  */
-import { CncfdemoError, errorMessage } from "../errors.ts";
+import { CncfdemoError } from "../errors.ts";
 import { type Histogram, histogramProblem } from "../bench/histogram.ts";
-import { ERROR_CLASSES, type ErrorCounts } from "../bench/wrk_result.ts";
+import { type ErrorCounts, parseGeneratorDocument } from "../bench/wrk_result.ts";
 
 export const SECOND_SCHEMA = "cncfdemo.second/v1";
 
@@ -26,31 +26,16 @@ export interface GeneratorSecond {
   backlog: number;
 }
 
-const isCount = (v: unknown): v is number =>
-  typeof v === "number" && Number.isSafeInteger(v) && v >= 0;
-
 /** Parses one line; `origin` names where it came from. */
 export function parseSecondLine(text: string, origin: string): GeneratorSecond {
   const bad = (why: string) =>
     new CncfdemoError(`A per-second sample from ${origin} is not usable: ${why}`);
-  let doc: Record<string, unknown>;
-  try {
-    doc = JSON.parse(text);
-  } catch (err) {
-    throw bad(`not JSON (${errorMessage(err)})`);
-  }
-  if (typeof doc !== "object" || doc === null) throw bad("not a JSON object");
-  if (doc.schema !== SECOND_SCHEMA) {
-    throw bad(`schema is ${JSON.stringify(doc.schema)}, expected "${SECOND_SCHEMA}"`);
-  }
-  for (const k of ["second", "start_unix_ms", "responses", "bytes", "backlog"]) {
-    if (!isCount(doc[k])) throw bad(`${k} is ${JSON.stringify(doc[k])}, not a count`);
-  }
-  const errors = doc.errors as Record<string, unknown> | undefined;
-  if (typeof errors !== "object" || errors === null) throw bad("errors is missing");
-  for (const k of ERROR_CLASSES) {
-    if (!isCount(errors[k])) throw bad(`errors.${k} is ${JSON.stringify(errors[k])}`);
-  }
+  const { doc, errors } = parseGeneratorDocument(
+    text,
+    SECOND_SCHEMA,
+    ["second", "start_unix_ms", "responses", "bytes", "backlog"],
+    bad,
+  );
   const problem = histogramProblem(doc.histogram);
   if (problem) throw bad(`histogram: ${problem}`);
   return {
@@ -59,7 +44,7 @@ export function parseSecondLine(text: string, origin: string): GeneratorSecond {
     startUnixMs: doc.start_unix_ms as number,
     responses: doc.responses as number,
     bytes: doc.bytes as number,
-    errors: Object.fromEntries(ERROR_CLASSES.map((k) => [k, errors[k] as number])) as ErrorCounts,
+    errors,
     histogram: doc.histogram as Histogram,
     backlog: doc.backlog as number,
   };

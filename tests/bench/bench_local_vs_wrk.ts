@@ -12,8 +12,8 @@
  * Example:   deno task bench:wrk --rounds 5 --time 10s
  */
 import { parseArgs } from "node:util";
-import { run } from "../../lib/process.ts";
 import { startNginx } from "../support/servers.ts";
+import { alternate, rawWrkRps } from "./alternating.ts";
 import { sandbox } from "../support/env.ts";
 
 const { values } = parseArgs({
@@ -49,57 +49,18 @@ async function ours(): Promise<number> {
   return JSON.parse(await Deno.readTextFile(r.stdout.trim())).rps;
 }
 
-async function raw(): Promise<number> {
-  const r = await run("wrk", [
-    "--threads",
-    values.threads!,
-    "--connections",
-    values.connections!,
-    "--duration",
-    values.time!,
-    url,
-  ]);
-  const m = /Requests\/sec:\s+([\d.]+)/.exec(r.stdout);
-  if (!m) throw new Error(`no Requests/sec in wrk's output: ${r.stdout}`);
-  return Number(m[1]);
-}
-
-const median = (xs: number[]) => {
-  const s = [...xs].sort((a, b) => a - b);
-  const mid = Math.floor(s.length / 2);
-  return s.length % 2 ? s[mid]! : (s[mid - 1]! + s[mid]!) / 2;
-};
+const raw = () =>
+  rawWrkRps(url, {
+    threads: values.threads!,
+    connections: values.connections!,
+    duration: values.time!,
+  });
 
 try {
   console.log(
     `target ${url}; ${rounds} rounds of ${values.time} with ${values.connections} connections, ${values.threads} threads; alternating (order swapped every round)`,
   );
-  const pairs: { ours: number; raw: number }[] = [];
-  for (let i = 0; i < rounds; i++) {
-    // Alternate which goes first, so drift over time hits both sides alike.
-    let a: number, b: number;
-    if (i % 2 === 0) {
-      a = await ours();
-      b = await raw();
-    } else {
-      b = await raw();
-      a = await ours();
-    }
-    pairs.push({ ours: a, raw: b });
-    console.log(
-      `round ${i + 1}: bench --local ${a.toFixed(0)} req/s, raw wrk ${b.toFixed(0)} req/s, ratio ${
-        (a / b).toFixed(4)
-      }`,
-    );
-  }
-  const sumOurs = pairs.reduce((s, p) => s + p.ours, 0);
-  const sumRaw = pairs.reduce((s, p) => s + p.raw, 0);
-  console.log(
-    `ratio bench/raw: median of pairs ${median(pairs.map((p) => p.ours / p.raw)).toFixed(4)}, ` +
-      `of totals ${(sumOurs / sumRaw).toFixed(4)} (median req/s: bench ${
-        median(pairs.map((p) => p.ours)).toFixed(0)
-      }, raw ${median(pairs.map((p) => p.raw)).toFixed(0)})`,
-  );
+  await alternate(rounds, "bench", ours, raw);
 } finally {
   await sb.cleanup();
   await nginx?.stop();

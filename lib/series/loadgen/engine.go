@@ -13,6 +13,7 @@ import (
 	"sync/atomic"
 	"syscall"
 	"time"
+	"unsafe"
 )
 
 const (
@@ -45,6 +46,35 @@ type worker struct {
 	idle    []*econn
 	backlog atomic.Int64
 	readBuf []byte
+}
+
+// Non-blocking system calls without the runtime's syscall bookkeeping (they never block: the
+// sockets are non-blocking), as event loops in Go do.
+func rawRead(fd int, p []byte) (int, error) {
+	n, _, e := syscall.RawSyscall(syscall.SYS_READ, uintptr(fd), uintptr(unsafe.Pointer(&p[0])), uintptr(len(p)))
+	if e != 0 {
+		return int(n), e
+	}
+	return int(n), nil
+}
+
+func rawWrite(fd int, p []byte) (int, error) {
+	n, _, e := syscall.RawSyscall(syscall.SYS_WRITE, uintptr(fd), uintptr(unsafe.Pointer(&p[0])), uintptr(len(p)))
+	if e != 0 {
+		return int(n), e
+	}
+	return int(n), nil
+}
+
+// poll waits up to timeoutMs for events. It blocks without telling the runtime (at most the
+// loop's 10 ms tick): the loop owns its thread, and handing its P over at every wait — what
+// syscall.EpollWait does — costs more system time than the wait itself.
+func poll(ep int, events []syscall.EpollEvent, timeoutMs int) int {
+	n, _, e := syscall.RawSyscall6(syscall.SYS_EPOLL_WAIT, uintptr(ep), uintptr(unsafe.Pointer(&events[0])), uintptr(len(events)), uintptr(timeoutMs), 0, 0)
+	if e != 0 {
+		return 0
+	}
+	return int(n)
 }
 
 func sockaddrOf(addr string) (syscall.Sockaddr, int, error) {
@@ -131,7 +161,7 @@ func (w *worker) start(c *econn, due time.Time) {
 }
 
 func (w *worker) send(c *econn) {
-	n, err := syscall.Write(c.fd, w.g.request)
+	n, err := rawWrite(c.fd, w.g.request)
 	if err != nil || n != len(w.g.request) {
 		w.fail(c, failWrite)
 		return
@@ -176,7 +206,7 @@ func (w *worker) done(c *econn, refused bool) {
 }
 
 func (w *worker) readable(c *econn) {
-	n, err := syscall.Read(c.fd, w.readBuf)
+	n, err := rawRead(c.fd, w.readBuf)
 	if err == syscall.EAGAIN {
 		return
 	}
@@ -393,10 +423,7 @@ func (w *worker) run(wg *sync.WaitGroup) {
 				w.start(c, now)
 			}
 		}
-		n, err := syscall.EpollWait(w.ep, events, timeout)
-		if err != nil && err != syscall.EINTR {
-			break
-		}
+		n := poll(w.ep, events, max(timeout, 0))
 		for i := 0; i < n; i++ {
 			c := w.byFd[int(events[i].Fd)]
 			if c == nil {

@@ -31,15 +31,16 @@ import (
 	"fmt"
 	"net"
 	"net/url"
-	"syscall"
 	"os"
 	"os/signal"
+	"runtime"
 	"slices"
 	"sync"
+	"syscall"
 	"time"
 )
 
-const version = "0.3.0"
+const version = "0.6.0"
 
 type errorCounts struct {
 	Connect uint64 `json:"connect"`
@@ -204,6 +205,9 @@ func main() {
 		os.Exit(1)
 	}
 	nThreads := max(1, min(*threads, *connections))
+	// A P for each event loop (locked to its thread) and two for the rest: a loop coming back
+	// from a blocking epoll_wait then finds a free P instead of waiting for one to be handed over.
+	runtime.GOMAXPROCS(nThreads + 2)
 	var wg sync.WaitGroup
 	workers := make([]*worker, nThreads)
 	for i := range workers {
