@@ -68,42 +68,46 @@ export interface RunOptions {
   now?: () => number;
 }
 
-/** What {@link onStepEvent} listeners receive. `path` is the names from the top-level step down. */
+/**
+ * What a step listener hears ({@link onStepEvent}; the browser view of `--ui` listens): a step
+ * started, reported progress or a note, or ended — told right after the terminal line it matches.
+ * `id` is unique in the process; `parent` is the enclosing group's; `t` is on the runner's clock.
+ */
 export type StepEvent =
-  | { readonly type: "start"; readonly path: readonly string[]; readonly record: StepRecord }
   | {
-    readonly type: "progress";
-    readonly path: readonly string[];
-    readonly record: StepRecord;
-    readonly message: string;
+    kind: "start";
+    id: string;
+    parent?: string;
+    name: string;
+    depth: number;
+    group: boolean;
+    t: number;
   }
+  | { kind: "progress" | "note"; id: string; message: string; t: number }
   | {
-    readonly type: "end";
-    readonly path: readonly string[];
-    /** `ok`, `ms` and `detail` are final. */
-    readonly record: StepRecord;
-    /** Why the step failed (one line), when it failed. */
-    readonly error?: string;
+    kind: "end";
+    id: string;
+    ok: boolean;
+    ms: number;
+    detail?: string;
+    error?: string;
+    t: number;
   };
 
-const listeners = new Set<(event: StepEvent) => void>();
+const stepListeners = new Set<(e: StepEvent) => void>();
+let stepIds = 0;
 
-/**
- * Calls `listener` with every step event of every run from now on (start, progress, end); returns
- * the function that unsubscribes. A listener that throws is ignored for that event.
- */
-export function onStepEvent(listener: (event: StepEvent) => void): () => void {
-  listeners.add(listener);
-  return () => void listeners.delete(listener);
+/** Hears every step of every `runSteps` in this process; returns the function that stops it. */
+export function onStepEvent(listener: (e: StepEvent) => void): () => void {
+  stepListeners.add(listener);
+  return () => void stepListeners.delete(listener);
 }
 
-function emit(event: StepEvent): void {
-  for (const l of listeners) {
+function tell(e: StepEvent): void {
+  for (const l of stepListeners) {
     try {
-      l(event);
-    } catch {
-      // a listener's failure must not fail the step
-    }
+      l(e);
+    } catch { /* a listener cannot break the steps */ }
   }
 }
 
@@ -148,10 +152,10 @@ export async function runSteps(
     s: Step | StepGroup,
     depth: number,
     siblings: StepRecord[],
-    parent: readonly string[],
+    parent?: string,
   ): Promise<void> {
+    const id = `s${++stepIds}`;
     const indent = "  ".repeat(depth);
-    const path = [...parent, s.name];
     const t0 = now();
     const record: StepRecord = { name: s.name, ok: false, ms: 0, startMs: t0, depth, children: [] };
     siblings.push(record);
@@ -159,7 +163,7 @@ export async function runSteps(
     let lastPlain = -Infinity;
     let lastMessage = "";
     const group = "parallel" in s || "sequence" in s;
-    emit({ type: "start", path, record });
+    tell({ kind: "start", id, ...(parent ? { parent } : {}), name: s.name, depth, group, t: t0 });
     if (interactive && !group) {
       bar = await spinner(`${indent}${s.name}`);
     } else {
@@ -167,7 +171,7 @@ export async function runSteps(
     }
     const ctx: StepContext = {
       progress(message) {
-        if (message !== lastMessage) emit({ type: "progress", path, record, message });
+        if (message !== lastMessage) tell({ kind: "progress", id, message, t: now() });
         if (bar) {
           bar.message(message);
         } else {
@@ -181,6 +185,7 @@ export async function runSteps(
       },
       note(message) {
         write(`${indent}  ${message}`);
+        tell({ kind: "note", id, message, t: now() });
       },
     };
     /** The step's end, in one place: its line, then the event. */
@@ -195,20 +200,27 @@ export async function runSteps(
         const why = failure.report ? `: ${errorMessage(failure.error)}` : "";
         write(`${indent}✗ ${s.name} ${time}${why}`);
       }
-      const error = failure ? errorMessage(failure.error) : undefined;
-      emit({ type: "end", path, record, ...(error !== undefined ? { error } : {}) });
+      tell({
+        kind: "end",
+        id,
+        ok: !failure,
+        ms: record.ms,
+        ...(!failure && record.detail ? { detail: record.detail } : {}),
+        ...(failure?.report ? { error: errorMessage(failure.error) } : {}),
+        t: now(),
+      });
     };
     try {
       let detail: string | void = undefined;
       if ("parallel" in s) {
         const results = await Promise.allSettled(
-          s.parallel.map((c) => runOne(c, depth + 1, record.children, path)),
+          s.parallel.map((c) => runOne(c, depth + 1, record.children, id)),
         );
         const failed = results.find((r): r is PromiseRejectedResult => r.status === "rejected");
         if (failed) throw failed.reason;
       } else if ("sequence" in s) {
         const children = typeof s.sequence === "function" ? await s.sequence() : s.sequence;
-        for (const c of children) await runOne(c, depth + 1, record.children, path);
+        for (const c of children) await runOne(c, depth + 1, record.children, id);
       } else {
         detail = await s.run(ctx);
       }
@@ -224,7 +236,7 @@ export async function runSteps(
   }
 
   try {
-    for (const s of steps) await runOne(s, 0, records, []);
+    for (const s of steps) await runOne(s, 0, records);
   } catch (err) {
     if (options.summary !== false) write(timeline(records, now() - started));
     throw err instanceof StepFailed ? err.original : err;

@@ -1,13 +1,5 @@
 import assert from "node:assert/strict";
-import {
-  onStepEvent,
-  parallel,
-  runSteps,
-  sequence,
-  type Step,
-  type StepEvent,
-  timeline,
-} from "./steps.ts";
+import { onStepEvent, parallel, runSteps, sequence, type Step, step, timeline } from "./steps.ts";
 
 /** A clock the test moves by hand: each step "takes" the time it adds. */
 function fakeClock() {
@@ -159,44 +151,56 @@ Deno.test("steps: the timeline follows the tree even when a parallel track finis
   assert.deepEqual(tl, ["✓ Tracks", "✓ App", "✓ one", "✓ two", "✓ Mon", "✓ mon"]);
 });
 
-Deno.test("onStepEvent: start, progress and end of every step, with its path; then unsubscribed", async () => {
-  const events: string[] = [];
-  const off = onStepEvent((e: StepEvent) => {
-    const what = e.type === "progress"
-      ? `: ${e.message}`
-      : e.type === "end"
-      ? ` ${e.record.ok ? "ok" : "failed"}${e.record.detail ? ` ${e.record.detail}` : ""}${
-        e.error ? ` (${e.error})` : ""
-      }`
-      : "";
-    events.push(`${e.type} ${e.path.join("/")}${what}`);
+Deno.test("steps: a listener hears each start, progress, note and end beside its terminal line", async () => {
+  const clock = fakeClock();
+  const seen: string[] = [];
+  const stop = onStepEvent((e) => {
+    const name = e.kind === "start" ? `${e.name}${e.parent ? " in parent" : ""}` : e.id;
+    seen.push(`${e.kind} ${name}${e.kind === "end" ? ` ${e.ok} ${e.ms}` : ""}`);
   });
-  const out = collect();
+  const ids = new Map<string, string>();
+  const idOf = onStepEvent((e) => void (e.kind === "start" && ids.set(e.id, e.name)));
   try {
     await assert.rejects(
       runSteps([
-        parallel("Group", [
-          { name: "a", run: (ctx) => (ctx.progress("half"), Promise.resolve("made")) },
+        sequence("Group", [
+          step("A", (ctx) => {
+            ctx.progress("half");
+            ctx.note("a note");
+            clock.advance(10);
+            return Promise.resolve("done");
+          }),
         ]),
-        { name: "b", run: () => Promise.reject(new Error("no\nway")) },
-      ], { write: out.write, interactive: false, summary: false }),
+        step("B", () => Promise.reject(new Error("boom"))),
+      ], {
+        write: (l) => void seen.push(`line ${l.split("\n")[0]}`),
+        interactive: false,
+        now: clock.now,
+      }),
+      /boom/,
     );
   } finally {
-    off();
+    stop();
+    idOf();
   }
-  assert.deepEqual(events, [
+  const named = seen.map((s) => s.replace(/s\d+/, (id) => ids.get(id) ?? id));
+  assert.deepEqual(named, [
     "start Group",
-    "start Group/a",
-    "progress Group/a: half",
-    "end Group/a ok made",
-    "end Group ok",
-    "start b",
-    "end b failed (no way)",
+    "line • Group …",
+    "start A in parent",
+    "line   • A …",
+    "progress A",
+    "line     … half",
+    "line     a note",
+    "note A",
+    "line   ✓ A (10ms) — done",
+    "end A true 10",
+    "line ✓ Group (10ms)",
+    "end Group true 10",
+    "start B",
+    "line • B …",
+    "line ✗ B (0ms): boom",
+    "end B false 0",
+    "line Timeline (total 10ms):",
   ]);
-  await runSteps([{ name: "c", run: () => Promise.resolve() }], {
-    write: out.write,
-    interactive: false,
-    summary: false,
-  });
-  assert.equal(events.length, 7, "a listener that unsubscribed still received events");
 });

@@ -13,9 +13,14 @@
  * `--save-html [PATH]` also writes a self-contained HTML report (default PATH:
  * `<results-dir>/<run-id>.html`) comparing the run with the earlier ones in the results directory.
  *
+ * With `--local --per-second`, cncfdemo-loadgen (lib/series) loads instead of wrk — the same
+ * closed-model load — and every second's throughput, errors and latency go to the result
+ * (`per_second`) and, with `--ui`, to live charts in the browser.
+ *
  * Arguments: --local, --url URL, --time 30s, --connections 64, --threads 2, --parallelism 1,
- *            --generator-cpu 250m, --request-timeout 2s, --status-counts, --pushgateway URL, --results-dir results,
- *            --save-html [PATH], --context NAME, --kubeconfig FILE, --image IMAGE, --start-timeout 5m
+ *            --generator-cpu 250m, --request-timeout 2s, --status-counts, --per-second,
+ *            --pushgateway URL, --results-dir results, --save-html [PATH], --context NAME,
+ *            --kubeconfig FILE, --image IMAGE, --start-timeout 5m, --ui, --ui-linger DURATION
  * Example:   deno task bench --local --url http://127.0.0.1:8080/ --time 10s --save-html
  */
 import { runMain, UsageError } from "../lib/errors.ts";
@@ -27,6 +32,8 @@ import type { BenchOutcome } from "../lib/bench/bench_steps.ts";
 import { DEFAULT_GENERATOR_CPU, DEFAULT_WRK_IMAGE } from "../lib/bench/generator_defaults.ts";
 import { formatCpu } from "../lib/quantity.ts";
 import { newRunId } from "../lib/bench/result.ts";
+import { uiFlags, withUi } from "../lib/ui/live_ui.ts";
+import { summaryLines } from "../lib/ui/emit.ts";
 
 export const command: Command = {
   name: "bench",
@@ -74,6 +81,9 @@ export const flags = {
   "status-counts": flag.boolean(
     "Count responses per HTTP status (costs throughput: wrk then parses every response)",
   ),
+  "per-second": flag.boolean(
+    "With --local: load with cncfdemo-loadgen instead of wrk (the same closed-model load), recording every second's throughput, errors and latency (result per_second; live charts with --ui)",
+  ),
   pushgateway: flag.string(
     "Pushgateway URL (default in the cluster: Service monitoring/pushgateway; none with --local)",
     { placeholder: "URL", validate: validateUrl, expected: "an http:// or https:// URL" },
@@ -94,6 +104,7 @@ export const flags = {
   "start-timeout": flag.duration("How long the generator pods may take to start", {
     default: "5m",
   }),
+  ...uiFlags,
 };
 
 /**
@@ -133,6 +144,7 @@ export async function main(args: string[]): Promise<void> {
     parallelism: o.parallelism,
     requestTimeoutMs: o.requestTimeout,
     statusCounts: o.statusCounts,
+    perSecond: o.perSecond,
     pushgateway: o.pushgateway,
     resultsDir: o.resultsDir,
     kube: { kubeconfig: o.kubeconfig, context: o.context },
@@ -143,18 +155,16 @@ export async function main(args: string[]): Promise<void> {
   const r = out.result!;
   const l = r.latency_ms;
   const f = (v: number | null) => (v === null ? "–" : v.toFixed(3));
-  log.info(
+  summaryLines(
     `${r.requests.toLocaleString("en-US")} requests in ${r.duration_s.toFixed(1)}s: ${
       r.rps.toFixed(1)
     } requests/s, ${r.errors.total} errors`,
-  );
-  log.info(
     `latency ms: p50 ${f(l.p50)}  p90 ${f(l.p90)}  p99 ${f(l.p99)}  p99.9 ${f(l.p99_9)}  max ${
       f(l.max)
     }`,
+    ...(out.htmlPath ? [`HTML report: ${out.htmlPath}`] : []),
   );
-  if (out.htmlPath) log.info(`HTML report: ${out.htmlPath}`);
   log.out(out.resultPath!);
 }
 
-if (import.meta.main) runMain(main);
+if (import.meta.main) runMain(withUi(command, main));

@@ -22,6 +22,8 @@ import { clusterNameFlag } from "../lib/providers/sim_flags.ts";
 import { resultsDirFlag } from "../lib/report/schema.ts";
 import { runSteps, type StepRecord } from "../lib/steps.ts";
 import { deadline } from "../lib/wait.ts";
+import { uiFlags, withUi } from "../lib/ui/live_ui.ts";
+import { summaryLines } from "../lib/ui/emit.ts";
 
 export const command: Command = {
   name: "bootstrap:aws",
@@ -67,6 +69,7 @@ export const flags = {
     { placeholder: "FILE" },
   ),
   "results-dir": resultsDirFlag("the bootstrap's <id>.json record"),
+  ...uiFlags,
 };
 
 export async function main(args: string[]): Promise<void> {
@@ -132,14 +135,16 @@ export async function main(args: string[]): Promise<void> {
     apiCalls: aws.calls.total,
     ...bootstrapFacts("aws", { ...options, region }),
   });
-  log.info(`Record: ${record}`);
-  if (options.wait) {
-    log.info(`Cluster "${o.name}" is ready; context aws-${o.name} is current in ${kubeconfig}.`);
-    log.info(`  kubectl --context aws-${o.name} get nodes`);
-  } else {
-    log.info(`Cluster "${o.name}" is being created in ${region} (--no-wait).`);
-  }
-  log.info(`  deno task teardown --provider aws --name ${o.name} --region ${region}`);
+  summaryLines(
+    `Record: ${record}`,
+    ...(options.wait
+      ? [
+        `Cluster "${o.name}" is ready; context aws-${o.name} is current in ${kubeconfig}.`,
+        `  kubectl --context aws-${o.name} get nodes`,
+      ]
+      : [`Cluster "${o.name}" is being created in ${region} (--no-wait).`]),
+    `  deno task teardown --provider aws --name ${o.name} --region ${region}`,
+  );
 }
 
-if (import.meta.main) runMain(main);
+if (import.meta.main) runMain(withUi(command, main));

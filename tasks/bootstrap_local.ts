@@ -15,11 +15,12 @@
  */
 import { runMain } from "../lib/errors.ts";
 import { type Command, flag, parseFlags } from "../lib/flags.ts";
-import { log } from "../lib/log.ts";
 import { localFlags } from "../lib/providers/local_flags.ts";
 import type { ClusterInfo } from "../lib/providers/provider.ts";
 import { resultsDirFlag } from "../lib/report/schema.ts";
 import { runSteps } from "../lib/steps.ts";
+import { uiFlags, withUi } from "../lib/ui/live_ui.ts";
+import { summaryLines } from "../lib/ui/emit.ts";
 
 export const command: Command = {
   name: "bootstrap:local",
@@ -38,6 +39,7 @@ export const flags = {
     { placeholder: "FILE" },
   ),
   "results-dir": resultsDirFlag("the bootstrap's <id>.json record"),
+  ...uiFlags,
 };
 
 export async function main(args: string[]): Promise<void> {
@@ -63,10 +65,12 @@ export async function main(args: string[]): Promise<void> {
     existed,
     ...bootstrapFacts("local", o),
   });
-  log.info(`Record: ${record}`);
-  log.info(`Cluster "${o.name}" is ready; context ${info.context} is current in ${kubeconfig}.`);
-  log.info(`  kubectl --context ${info.context} get nodes`);
-  log.info(`  deno task teardown --provider local --name ${o.name}`);
+  summaryLines(
+    `Record: ${record}`,
+    `Cluster "${o.name}" is ready; context ${info.context} is current in ${kubeconfig}.`,
+    `  kubectl --context ${info.context} get nodes`,
+    `  deno task teardown --provider local --name ${o.name}`,
+  );
 }
 
-if (import.meta.main) runMain(main);
+if (import.meta.main) runMain(withUi(command, main));

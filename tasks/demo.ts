@@ -40,6 +40,8 @@ import type { FirstGoodRequest } from "../lib/report/records.ts";
 import { defaultResultsDir } from "../lib/report/schema.ts";
 import { deadline } from "../lib/wait.ts";
 import { formatDuration } from "../lib/duration.ts";
+import { uiFlags, withUi } from "../lib/ui/live_ui.ts";
+import { summaryLines } from "../lib/ui/emit.ts";
 
 export const command: Command = {
   name: "demo",
@@ -84,6 +86,7 @@ const common = {
     "Directory for the records and the benchmark's <id>.json ($CNCFDEMO_RESULTS_DIR sets the default)",
     { default: defaultResultsDir(), placeholder: "DIR" },
   ),
+  ...uiFlags,
 };
 
 /** What each provider's demo bootstrap takes (`timeout` and `kubeconfig` are the demo's own). */
@@ -326,22 +329,20 @@ export async function main(args: string[]): Promise<void> {
     }`
     : "";
   log.info("");
-  log.info(reportLine(report, false));
-  if (skipped) log.info(`Benchmark skipped: ${skipped}.`);
-  if (bench.resultPath) log.info(`Benchmark result: ${bench.resultPath}`);
-  for (const r of records) log.info(`Record:       ${r}`);
-  log.info(`Cluster:      ${info.server} (context ${info.context}, ${nodes})`);
-  for (const line of whereThingsAre(values, info.context!)) log.info(line);
-  if (can && !can.ok && !o.noBench) {
-    log.info(
-      "(Simulated nodes run no containers: port-forwards work on a cluster that runs them.)",
-    );
-  }
-  log.info(
+  summaryLines(
+    reportLine(report, false),
+    ...(skipped ? [`Benchmark skipped: ${skipped}.`] : []),
+    ...(bench.resultPath ? [`Benchmark result: ${bench.resultPath}`] : []),
+    ...records.map((r) => `Record:       ${r}`),
+    `Cluster:      ${info.server} (context ${info.context}, ${nodes})`,
+    ...whereThingsAre(values, info.context!),
+    ...(can && !can.ok && !o.noBench
+      ? ["(Simulated nodes run no containers: port-forwards work on a cluster that runs them.)"]
+      : []),
     id
       ? `Tear down:    deno task teardown --provider ${id} --name ${info.name}`
       : `Tear down:    deno task teardown --apps --context ${info.context}  (the stack; the cluster is yours)`,
   );
 }
 
-if (import.meta.main) runMain(main);
+if (import.meta.main) runMain(withUi(command, main));

@@ -22,7 +22,8 @@
  *            cncfdemo, --url URL, --rate 200, --time 60s (autoscale 120s), --kill 1, --at 20s, --signal KILL,
  *            --from 50, --to 400, --step-at 20s, --slo-p99 100ms, --background deployment/NAME
  *            (boinc), --no-limits, --connections 32, --parallelism 1, --request-timeout 2s,
- *            --results-dir results, --save-html [PATH], --context NAME, --kubeconfig FILE
+ *            --results-dir results, --save-html [PATH], --context NAME, --kubeconfig FILE,
+ *            --ui, --ui-linger DURATION
  * Example:   deno task experiment chaos --target deployment/bench-target --kill 1 --at 10s --time 30s --save-html
  */
 import { runMain, UsageError } from "../lib/errors.ts";
@@ -40,6 +41,9 @@ import {
   parseDeploymentRef,
 } from "../lib/experiments/experiment_steps.ts";
 import { expandOptionalValues } from "./bench.ts";
+import { uiFlags, withUi } from "../lib/ui/live_ui.ts";
+import { summaryLines } from "../lib/ui/emit.ts";
+import { showMark, showSecond } from "../lib/ui/second_series.ts";
 
 export const command: Command = {
   name: "experiment",
@@ -130,6 +134,7 @@ export const flags = {
     { placeholder: "[PATH]" },
   ),
   ...kubeFlags,
+  ...uiFlags,
 };
 
 export async function main(args: string[]): Promise<void> {
@@ -172,16 +177,22 @@ export async function main(args: string[]): Promise<void> {
     resultsDir: dir,
     saveHtml: o.saveHtml === undefined ? undefined : o.saveHtml || `${dir}/${runId}.html`,
     kube: { kubeconfig: o.kubeconfig, context: o.context },
+    onSecond: showSecond,
+    onEvent: (e) =>
+      showMark(
+        e.t_unix_ms,
+        `${e.kind} ${e.subject}${e.value !== undefined ? ` (${e.value})` : ""}`,
+      ),
   }, out);
   await runSteps(steps);
   const f = out.result!.figures;
-  log.info(
+  summaryLines(
     Object.entries(f).map(([k, v]) =>
       `${k}: ${typeof v === "number" ? Math.round(v * 1_000) / 1_000 : String(v)}`
     ).join(", "),
+    ...(out.htmlPath ? [`HTML report: ${out.htmlPath}`] : []),
   );
-  if (out.htmlPath) log.info(`HTML report: ${out.htmlPath}`);
   log.out(out.resultPath!);
 }
 
-if (import.meta.main) runMain(main);
+if (import.meta.main) runMain(withUi(command, main));

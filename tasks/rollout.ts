@@ -17,6 +17,8 @@ import { resultsDirFlag } from "../lib/report/schema.ts";
 import { valuesFlags } from "../lib/stack/values_flags.ts";
 import { runSteps } from "../lib/steps.ts";
 import { deadline } from "../lib/wait.ts";
+import { uiFlags, withUi } from "../lib/ui/live_ui.ts";
+import { summaryLines } from "../lib/ui/emit.ts";
 
 export const command: Command = {
   name: "rollout",
@@ -37,6 +39,7 @@ export const flags = {
   timeout: flag.duration("Deadline for the whole rollout", { default: "10m" }),
   "no-prune": flag.boolean("Keep managed objects that are no longer rendered"),
   "results-dir": resultsDirFlag("the rollout's <id>.json record"),
+  ...uiFlags,
 };
 
 export async function main(args: string[]): Promise<void> {
@@ -81,8 +84,7 @@ export async function main(args: string[]): Promise<void> {
     kube.close();
   }
   if (o.diff) log.out(report.diffs.join("\n") || "No differences.");
-  log.info(reportLine(report, dryRun));
-  if (record) log.info(`Record: ${record}`);
+  summaryLines(reportLine(report, dryRun), ...(record ? [`Record: ${record}`] : []));
 }
 
-if (import.meta.main) runMain(main);
+if (import.meta.main) runMain(withUi(command, main));

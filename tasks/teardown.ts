@@ -10,7 +10,6 @@
  */
 import { runMain, UsageError } from "../lib/errors.ts";
 import { type Command, flag, parseFlags } from "../lib/flags.ts";
-import { log } from "../lib/log.ts";
 import { clusterNameFlag } from "../lib/providers/sim_flags.ts";
 import {
   mergeFlagSpecs,
@@ -20,6 +19,8 @@ import {
 } from "../lib/providers/providers.ts";
 import { runSteps } from "../lib/steps.ts";
 import { deadline } from "../lib/wait.ts";
+import { uiFlags, withUi } from "../lib/ui/live_ui.ts";
+import { summaryLines } from "../lib/ui/emit.ts";
 
 export const command: Command = {
   name: "teardown",
@@ -51,6 +52,7 @@ const common = {
     "How long to wait: --apps until everything is gone; aws while retrying deletes blocked by dependencies",
     { default: "15m" },
   ),
+  ...uiFlags,
 };
 
 /** The common flags and every provider's teardown flags (`--region` for aws). */
@@ -85,7 +87,7 @@ export async function main(args: string[]): Promise<void> {
     } finally {
       kube.close();
     }
-    log.info(`The demo stack is gone from context ${kube.context}.`);
+    summaryLines(`The demo stack is gone from context ${kube.context}.`);
   }
   if (!o.provider || !entry) return;
   await entry.teardown({
@@ -94,7 +96,7 @@ export async function main(args: string[]): Promise<void> {
     deadline: until,
     flags: o as unknown as Record<string, unknown>,
   });
-  log.info(`Cluster "${o.name}" (${o.provider}) is gone.`);
+  summaryLines(`Cluster "${o.name}" (${o.provider}) is gone.`);
 }
 
-if (import.meta.main) runMain(main);
+if (import.meta.main) runMain(withUi(command, main));

@@ -34,10 +34,17 @@ import {
   type BenchResult,
   buildResult,
   newRunId,
+  type PerSecond,
   readResults,
   writeResult,
 } from "./result.ts";
 import type { GeneratorResult } from "./wrk_result.ts";
+import { childrenCpuSeconds } from "./children_cpu.ts";
+import { emitUi, uiOpen } from "../ui/emit.ts";
+import { showSecond } from "../ui/second_series.ts";
+import { loadgenPath, runSeries } from "../series/series_runner.ts";
+import { generatorFromSeconds } from "./series_generators.ts";
+import { run } from "../process.ts";
 
 export interface BenchOptions {
   /** Run wrk on this machine instead of in the cluster. */
@@ -71,6 +78,11 @@ export interface BenchOptions {
   startTimeoutMs?: number;
   /** The wrk program for local mode (default `wrk` on PATH). */
   wrk?: string;
+  /**
+   * Local mode: load with cncfdemo-loadgen (lib/series) instead of wrk — the same closed-model
+   * load — recording every second (the result's `per_second`, the live view's charts).
+   */
+  perSecond?: boolean;
   runId?: string;
 }
 
@@ -112,6 +124,13 @@ export function validateBenchOptions(o: BenchOptions): void {
       `--connections ${o.connections} is fewer than --threads ${o.threads}: wrk needs at least one connection per thread`,
     );
   }
+  if (o.perSecond && (!o.local || o.pushgateway || o.statusCounts)) {
+    throw new UsageError(
+      `--per-second goes with --local, without ${
+        !o.local ? "the cluster" : o.pushgateway ? "--pushgateway" : "--status-counts"
+      }: the per-second generator runs on this machine and counts errors by class only`,
+    );
+  }
   if (o.timeMs % 1_000 !== 0) {
     throw new UsageError(
       `Cannot use --time ${o.timeMs}ms: wrk runs for whole seconds; write e.g. --time 30s`,
@@ -133,6 +152,33 @@ function progressTimer(ctx: StepContext, durationS: number): () => void {
         Math.max(0, Math.round(durationS - elapsed))
       }s`,
     );
+  }, 1_000);
+  return () => clearInterval(id);
+}
+
+/**
+ * With a view open (`--ui`), the local generators' CPU each second as a live series (read from
+ * /proc: the load is not disturbed); nothing otherwise.
+ */
+function streamGeneratorCpu(wrk: string): () => void {
+  if (!uiOpen()) return () => {};
+  const comm = wrk.split("/").at(-1)!.slice(0, 15);
+  let last: { t: number; cpu: number } | undefined;
+  let busy = false;
+  const id = setInterval(async () => {
+    if (busy) return;
+    busy = true;
+    try {
+      const cpu = await childrenCpuSeconds(comm);
+      const t = performance.now();
+      if (last && cpu >= last.cpu) {
+        const cores = (cpu - last.cpu) / ((t - last.t) / 1_000);
+        emitUi({ type: "series", t, name: "generator CPU (cores)", values: { cores } });
+      }
+      last = { t, cpu };
+    } finally {
+      busy = false;
+    }
   }, 1_000);
   return () => clearInterval(id);
 }
@@ -163,10 +209,19 @@ export function benchSteps(o: BenchOptions, out: BenchOutcome = {}): Step[] {
   let startedAt = new Date();
   let endedAt = new Date();
   let version: string | null = null;
+  let loadgen = "";
+  let perSecond: PerSecond[] | undefined;
 
   const prepare: Step = {
-    name: o.local ? "Check wrk and the Pushgateway" : "Check the cluster",
+    name: o.local
+      ? (o.perSecond ? "Check the load generator" : "Check wrk and the Pushgateway")
+      : "Check the cluster",
     async run(ctx) {
+      if (o.local && o.perSecond) {
+        loadgen = await loadgenPath((m) => ctx.progress(m));
+        version = (await run(loadgen, ["-version"])).stdout.trim();
+        return version;
+      }
       if (o.local) {
         version = await wrkVersion(o.wrk);
         if (version === null) {
@@ -224,29 +279,55 @@ export function benchSteps(o: BenchOptions, out: BenchOutcome = {}): Step[] {
     },
   };
 
+  /** The load of local generators, whichever program makes it. */
+  const localLoad = {
+    url: o.url!,
+    durationS,
+    connections: o.connections,
+    threads: o.threads,
+    parallelism: o.parallelism,
+    requestTimeoutS: o.requestTimeoutMs / 1_000,
+  };
+
+  /** Runs local generators (`program`) with elapsed/remaining progress and their live CPU. */
+  async function loading<T>(ctx: StepContext, program: string, fn: () => Promise<T>): Promise<T> {
+    const stopTimer = progressTimer(ctx, durationS);
+    const stopCpu = streamGeneratorCpu(program);
+    try {
+      return await fn();
+    } finally {
+      stopTimer();
+      stopCpu();
+    }
+  }
+
   const load: Step = {
     name: `Run ${o.parallelism} generator${o.parallelism > 1 ? "s" : ""} for ${durationS}s`,
     async run(ctx) {
       startedAt = new Date();
-      if (o.local) {
-        const stop = progressTimer(ctx, durationS);
-        let local;
-        try {
-          local = await runLocalGenerators({
+      if (o.local && o.perSecond) {
+        const series = await loading(ctx, loadgen, () =>
+          runSeries({
+            ...localLoad,
+            loadgen,
+            onLine: (l) => log.debug(l),
+          }, { onSecond: showSecond }));
+        endedAt = new Date();
+        const target = new URL(o.url!);
+        target.search = "";
+        generators = Object.entries(series.generators).map(([g, seconds]) =>
+          generatorFromSeconds(g, seconds, { runId, target: target.href, durationS })
+        );
+        perSecond = series.seconds.map(({ histogram: _, ...rest }) => rest);
+      } else if (o.local) {
+        const local = await loading(ctx, o.wrk ?? "wrk", () =>
+          runLocalGenerators({
+            ...localLoad,
             runId,
-            url: o.url!,
-            durationS,
-            connections: o.connections,
-            threads: o.threads,
-            parallelism: o.parallelism,
-            requestTimeoutS: o.requestTimeoutMs / 1_000,
             statusCounts: o.statusCounts,
             ...(o.wrk ? { wrk: o.wrk } : {}),
             onLine: (l) => log.debug(l),
-          });
-        } finally {
-          stop();
-        }
+          }));
         endedAt = new Date();
         generators = local.map((g) => g.result);
         if (pushgateway) {
@@ -346,6 +427,7 @@ export function benchSteps(o: BenchOptions, out: BenchOutcome = {}): Step[] {
         wrkVersion: version,
         pushgateway: pushgateway?.where ?? null,
       });
+      if (perSecond) result.per_second = perSecond;
       out.result = result;
       if (o.saveHtml !== undefined) {
         ctx.progress("rendering the HTML report");

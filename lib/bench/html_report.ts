@@ -324,7 +324,11 @@ ${summary}
 ${latencyTable}
 <p class="note">Merged exactly from every generator's full distribution (${
     num(lat.count, 0)
-  } recorded latencies, including wrk's correction for coordinated omission).${
+  } recorded latencies${
+    r.per_second
+      ? ", the sum of the per-second distributions"
+      : ", including wrk's correction for coordinated omission"
+  }).${
     meanOfP99 !== null
       ? ` Averaging the generators' p99s would give ${num(meanOfP99, 3)} ms instead of ${
         num(lat.p99, 3)

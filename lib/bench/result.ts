@@ -3,6 +3,7 @@
  * "cncfdemo.bench/v1"), and reading the earlier runs of a results directory back for comparison.
  * Files are written atomically and only when the whole run succeeded.
  */
+import type { SecondSample } from "../series/merge_seconds.ts";
 import { errorMessage } from "../errors.ts";
 import { log } from "../log.ts";
 import { writeFileAtomic } from "../paths.ts";
@@ -42,7 +43,12 @@ export interface BenchResult extends MergedSummary {
   wrk_version: string | null;
   /** Where the results went through, if anywhere. */
   pushgateway: string | null;
+  /** With --per-second: every second of the load, merged across the generators. */
+  per_second?: PerSecond[];
 }
+
+/** One second of a `--per-second` run (lib/series' merged sample without its distribution). */
+export type PerSecond = Omit<SecondSample, "histogram">;
 
 /** A new run id: sortable by time, usable in file names, label values and object names. */
 export function newRunId(now = new Date()): string {

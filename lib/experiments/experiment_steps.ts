@@ -64,6 +64,8 @@ export interface ExperimentOptions {
   loadgen?: string;
   /** Every merged second, as it ends (for live displays). */
   onSecond?: (s: SecondSample) => void;
+  /** Every event as it is recorded (for live displays). */
+  onEvent?: (e: ExperimentEvent) => void;
 }
 
 export interface ExperimentResult {
@@ -265,6 +267,7 @@ export function experimentSteps(o: ExperimentOptions, out: ExperimentOutcome = {
       timeoutMs: durationS * 1_000 + 120_000,
     });
     rec.onEvent = (e) => {
+      o.onEvent?.(e);
       if (e.kind !== "pod-created") {
         ctx.note(`${e.kind} ${e.subject}${e.value !== undefined ? ` (${e.value})` : ""}`);
       }

@@ -23,6 +23,7 @@ import { KubeApiError } from "../kube/errors.ts";
 import { watchUntil } from "../kube/watch.ts";
 import { parallel, sequence, type Step, type StepContext, type StepGroup } from "../steps.ts";
 import type { Deadline } from "../wait.ts";
+import { emitUi } from "../ui/emit.ts";
 import { COMPONENTS, FIELD_MANAGER, MANAGED_SELECTOR } from "./components.ts";
 import { imagePullFailure } from "./image_availability.ts";
 import { objectId, type Rendered } from "./render.ts";
@@ -139,7 +140,7 @@ function groupBy<T>(items: readonly T[], key: (t: T) => string): Map<string, T[]
  * Waits until every waited-for object in `objects` is ready and every Service among `services`
  * has a ready endpoint. A failed Job, or a pod of a waited-for workload whose image cannot be
  * pulled, stops every wait at once with one line naming it; at the deadline, one error lists
- * everything still not ready.
+ * everything still not ready. `onObject` hears each object's status as it changes.
  */
 export async function waitReady(
   kube: Kube,
@@ -147,6 +148,7 @@ export async function waitReady(
   services: readonly Rendered[],
   deadline: Deadline,
   ctx: StepContext,
+  onObject: (id: string, status: string, ready: boolean) => void = () => {},
 ): Promise<void> {
   const pending = new Map<string, string>(); // id → status
   const waits: Promise<unknown>[] = [];
@@ -200,6 +202,7 @@ export async function waitReady(
             const id = objectId({ ...o, kind: first.kind });
             if (r.ready) pending.delete(id);
             else pending.set(id, r.status);
+            onObject(id, r.ready ? "ready" : r.status, r.ready);
           }
           report();
         },
@@ -244,7 +247,9 @@ export async function waitReady(
             const ok = hasReadyEndpoint(
               slices.filter((s) => s.metadata?.labels?.["kubernetes.io/service-name"] === n),
             );
-            if (ok) pending.delete(`Service ${ns}/${n}`);
+            if (ok && pending.delete(`Service ${ns}/${n}`)) {
+              onObject(`Service ${ns}/${n}`, "ready endpoint", true);
+            }
           }
           report();
         },
@@ -500,12 +505,29 @@ export function rolloutSteps(o: RolloutOptions, report: RolloutReport): (Step | 
       // Objects applied early (APPLIED_WITH) are applied here and waited for in their own wave.
       const toApply = appliedIn(wave).flatMap((w) => byWave.get(w) ?? []);
       if (!objs.length && !toApply.length) return "nothing to apply";
+      const waited = waitedFor(objs);
+      const show = (id: string, status: string, ready: boolean) =>
+        emitUi({ type: "object", wave: WAVES[wave], id, status, ready });
+      // (Services are waited for, for a ready endpoint, in their workload's wave.)
+      const waits = (x: Rendered) => waited.includes(x) && WAITED_KINDS.has(x.kind);
+      emitUi({
+        type: "wave",
+        wave: WAVES[wave],
+        objects: objs.map((x) => ({
+          id: objectId(x),
+          status: appliedIn(wave).includes(waveOf(x)) ? "applying" : "applied earlier",
+          ready: false,
+        })),
+      });
       if (toApply.length) ctx.progress(`applying ${plural(toApply.length, "object")}`);
       const outcomes = await Promise.all(
-        toApply.map((obj) => applyOne(o.kube, obj, live, report)),
+        toApply.map(async (obj) => {
+          const outcome = await applyOne(o.kube, obj, live, report);
+          if (waveOf(obj) === wave) show(objectId(obj), outcome, !waits(obj));
+          return outcome;
+        }),
       );
       const early = toApply.filter((x) => waveOf(x) !== wave);
-      const waited = waitedFor(objs);
       const components = new Set(waited.filter((x) => WAITED_KINDS.has(x.kind)).map(component));
       const services = o.objects.filter((x) =>
         x.kind === "Service" && components.has(component(x))
@@ -514,7 +536,8 @@ export function rolloutSteps(o: RolloutOptions, report: RolloutReport): (Step | 
         const problem = await metricsApiProblem(o.kube, waited);
         if (problem) throw new CncfdemoError(problem);
       }
-      await waitReady(o.kube, waited, services, deadline, ctx);
+      await waitReady(o.kube, waited, services, deadline, ctx, show);
+      for (const x of objs) show(objectId(x), waits(x) ? "ready" : "applied", true);
       if (wave === "autoscalers") {
         // An autoscaler may have just changed its target's replica count: wait for the target too.
         await waitReady(o.kube, scaleTargets(o.objects, waited), [], deadline, ctx);
