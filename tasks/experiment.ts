@@ -36,10 +36,9 @@ import { DEMO_NAMESPACE } from "../lib/bench/cluster_runner.ts";
 import {
   EXPERIMENT_KINDS,
   type ExperimentKind,
-  type ExperimentOutcome,
-  experimentSteps,
   parseDeploymentRef,
-} from "../lib/experiments/experiment_steps.ts";
+} from "../lib/experiments/experiment_kinds.ts";
+import type { ExperimentOutcome } from "../lib/experiments/experiment_steps.ts";
 import { expandOptionalValues } from "./bench.ts";
 import { uiFlags, withUi } from "../lib/ui/live_ui.ts";
 import { summaryLines } from "../lib/ui/emit.ts";
@@ -149,6 +148,8 @@ export async function main(args: string[]): Promise<void> {
   const dir = o.resultsDir.replace(/\/+$/, "");
   const target = parseDeploymentRef(o.target, o.namespace, "--target");
   const out: ExperimentOutcome = {};
+  // The Kubernetes client and the experiment's machinery load only now: --help answers without them.
+  const { experimentSteps } = await import("../lib/experiments/experiment_steps.ts");
   const steps = experimentSteps({
     kind,
     runId,

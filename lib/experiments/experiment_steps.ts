@@ -29,16 +29,9 @@ import type { ExperimentEvent } from "./events.ts";
 import { renderExperimentHtml } from "./experiment_html.ts";
 import { killContainers } from "./kill_containers.ts";
 import { podCpuSeconds } from "./pod_cpu.ts";
+import type { DeploymentRef, ExperimentKind } from "./experiment_kinds.ts";
 
 export const EXPERIMENT_SCHEMA = "cncfdemo.experiment/v1";
-export const EXPERIMENT_KINDS = ["chaos", "autoscale", "background"] as const;
-export type ExperimentKind = typeof EXPERIMENT_KINDS[number];
-
-/** `deployment/NAME` in a namespace. */
-export interface DeploymentRef {
-  namespace: string;
-  name: string;
-}
 
 export interface ExperimentOptions {
   kind: ExperimentKind;
@@ -115,18 +108,6 @@ export function validateExperiment(o: ExperimentOptions): void {
       throw new UsageError("--step-at must be whole seconds, e.g. --step-at 20s");
     }
   }
-}
-
-/** Parses `deployment/NAME` (or `NAME`). */
-export function parseDeploymentRef(text: string, namespace: string, flag: string): DeploymentRef {
-  const m = /^(?:(?:deployment|deploy|deployments)(?:\.apps)?\/)?([a-z0-9]([-a-z0-9]*[a-z0-9])?)$/
-    .exec(text);
-  if (!m) {
-    throw new UsageError(
-      `Cannot use ${flag} "${text}": expected deployment/NAME, e.g. ${flag} deployment/countly-api`,
-    );
-  }
-  return { namespace, name: m[1]! };
 }
 
 const selectorOf = (d: V1Deployment) =>
