@@ -14,7 +14,7 @@
 import { CncfdemoError } from "./errors.ts";
 import { log } from "./log.ts";
 import { cacheDir, exists } from "./paths.ts";
-import { hasProgram, run } from "./process.ts";
+import { hasProgram, run } from "./run_program.ts";
 
 /**
  * The pinned versions. kwok v0.8.0 is tested with Kubernetes 1.34–1.36; containerd 2.2 with

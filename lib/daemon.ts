@@ -6,8 +6,8 @@
  */
 import { CncfdemoError } from "./errors.ts";
 import { log } from "./log.ts";
-import { isAlive, stopProcesses } from "./procs.ts";
-import { lastLines } from "./process.ts";
+import { isAlive, stopProcesses } from "./stop_processes.ts";
+import { lastLines } from "./run_program.ts";
 import { pollUntil } from "./wait.ts";
 
 export interface DaemonSpec {

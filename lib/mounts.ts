@@ -6,7 +6,7 @@
  * reported in one line.
  */
 import { CncfdemoError, errorMessage } from "./errors.ts";
-import { run } from "./process.ts";
+import { run } from "./run_program.ts";
 
 /** Mount points (absolute) at or under `prefix`, deepest first, from /proc/self/mountinfo. */
 export async function mountsUnder(prefix: string): Promise<string[]> {

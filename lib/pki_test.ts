@@ -16,7 +16,7 @@ import {
   publicKeyPem,
   toPem,
 } from "./pki.ts";
-import { run } from "./process.ts";
+import { run } from "./run_program.ts";
 import { withTimeout } from "./wait.ts";
 
 const OPENSSL = { installHint: "apt-get install openssl" };

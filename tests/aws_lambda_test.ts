@@ -19,7 +19,7 @@ import {
 import { CreateHostedZoneCommand, ListResourceRecordSetsCommand } from "@aws-sdk/client-route-53";
 import { type DnsConfig, handleEvent } from "../lambda/dns.ts";
 import { lambdaPackage } from "../lib/aws/lambda_bundle.ts";
-import { hasProgram } from "../lib/process.ts";
+import { hasProgram } from "../lib/run_program.ts";
 import { moto, TEST_REGION } from "./support/moto.ts";
 
 const CLUSTER = "dns";

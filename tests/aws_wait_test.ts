@@ -16,7 +16,7 @@ import { configFromEnv, handleEvent } from "../lambda/dns.ts";
 import { awsBootstrapSteps } from "../lib/aws/bootstrap.ts";
 import { clusterNames } from "../lib/aws/names.ts";
 import { resolveBinaries } from "../lib/binaries.ts";
-import { run } from "../lib/process.ts";
+import { run } from "../lib/run_program.ts";
 import { runSteps } from "../lib/steps.ts";
 import { deadline, pollUntil } from "../lib/wait.ts";
 import { moto, TEST_REGION } from "./support/moto.ts";

@@ -4,7 +4,7 @@
  * cleaned up by teardown. Needs Linux and root (CI runs as root); skipped otherwise.
  */
 import assert from "node:assert/strict";
-import { run } from "../lib/process.ts";
+import { run } from "../lib/run_program.ts";
 import { canRunLocal, holdRealNode } from "./support/local_cluster.ts";
 import { hostSnapshot } from "./support/host_snapshot.ts";
 import { sandbox } from "./support/env.ts";

@@ -12,7 +12,7 @@ import { CATALOG } from "../lib/images/catalog.ts";
 import { connectKube, type Kube } from "../lib/kube/client.ts";
 import { readiness } from "../lib/kube/readiness.ts";
 import { watchUntil } from "../lib/kube/watch.ts";
-import { run } from "../lib/process.ts";
+import { run } from "../lib/run_program.ts";
 import { guardDrops } from "../lib/providers/local/network.ts";
 import { pollUntil } from "../lib/wait.ts";
 import { hostSnapshot } from "./support/host_snapshot.ts";

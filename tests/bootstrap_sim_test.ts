@@ -8,8 +8,8 @@ import type { V1Deployment, V1Job, V1Node } from "@kubernetes/client-node";
 import { parse } from "yaml";
 import { connectKube } from "../lib/kube/client.ts";
 import { watchUntil } from "../lib/kube/watch.ts";
-import { processesMentioning } from "../lib/procs.ts";
-import { run } from "../lib/process.ts";
+import { processesMentioning } from "../lib/stop_processes.ts";
+import { run } from "../lib/run_program.ts";
 import { type Sandbox, sandbox } from "./support/env.ts";
 
 const LABELS = { "app.kubernetes.io/part-of": "cncfdemo-test" };

@@ -5,7 +5,7 @@
 import assert from "node:assert/strict";
 import { parse } from "yaml";
 import { resolveBinaries } from "../lib/binaries.ts";
-import { run } from "../lib/process.ts";
+import { run } from "../lib/run_program.ts";
 import { sandbox } from "./support/env.ts";
 import { withSimCluster } from "./support/sim_cluster.ts";
 

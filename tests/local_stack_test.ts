@@ -14,7 +14,7 @@ import { resolveBinaries } from "../lib/binaries.ts";
 import { CATALOG } from "../lib/images/catalog.ts";
 import type { Kube } from "../lib/kube/client.ts";
 import { watchUntil } from "../lib/kube/watch.ts";
-import { run } from "../lib/process.ts";
+import { run } from "../lib/run_program.ts";
 import { parseQuantity } from "../lib/quantity.ts";
 import { pollUntil } from "../lib/wait.ts";
 import { canRunLocal, withLocalCluster } from "./support/local_cluster.ts";

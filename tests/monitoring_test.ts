@@ -7,7 +7,7 @@
 import assert from "node:assert/strict";
 import { parse, stringify } from "yaml";
 import { resolveBinaries } from "../lib/binaries.ts";
-import { run } from "../lib/process.ts";
+import { run } from "../lib/run_program.ts";
 import { renderStack } from "../lib/stack/render.ts";
 import { resolveValues } from "../lib/stack/values.ts";
 import { pollUntil } from "../lib/wait.ts";

@@ -9,7 +9,7 @@
 import { BINARIES, type BinaryName, resolveBinaries } from "../lib/binaries.ts";
 import { ensureImageArchives, selectImages } from "../lib/container_images.ts";
 import { CncfdemoError, runMain } from "../lib/errors.ts";
-import { hasProgram } from "../lib/process.ts";
+import { hasProgram } from "../lib/run_program.ts";
 import { runSteps } from "../lib/steps.ts";
 
 /** Programs the tests run, and where they come from. */

@@ -2,7 +2,7 @@ import assert from "node:assert/strict";
 import { X509Certificate } from "node:crypto";
 import { parseAllDocuments } from "yaml";
 import { resolveBinaries } from "../binaries.ts";
-import { run } from "../process.ts";
+import { run } from "../run_program.ts";
 import { initConfiguration, joinConfiguration, type KubeadmInput } from "./kubeadm_config.ts";
 import { makeClusterSecrets } from "./pki.ts";
 

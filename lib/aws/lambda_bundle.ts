@@ -6,7 +6,7 @@
  */
 import { zipSync } from "fflate";
 import { CncfdemoError } from "../errors.ts";
-import { run } from "../process.ts";
+import { run } from "../run_program.ts";
 
 export const LAMBDA_SOURCE = new URL("../../lambda/dns.ts", import.meta.url).pathname;
 export const LAMBDA_HANDLER = "index.handler";

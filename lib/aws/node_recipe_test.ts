@@ -1,6 +1,6 @@
 import assert from "node:assert/strict";
 import { gunzipSync } from "fflate";
-import { hasProgram, run } from "../process.ts";
+import { hasProgram, run } from "../run_program.ts";
 import { NODE_RECIPE_DIR, nodeRecipe, USER_DATA_LIMIT } from "./node_recipe.ts";
 
 Deno.test("the recipe script writes images/node/rootfs byte for byte, within the user-data limit", async () => {

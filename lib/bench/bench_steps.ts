@@ -44,7 +44,7 @@ import { emitUi, uiOpen } from "../ui/emit.ts";
 import { showSecond } from "../ui/second_series.ts";
 import { loadgenPath, runSeries } from "../series/series_runner.ts";
 import { generatorFromSeconds } from "./series_generators.ts";
-import { run } from "../process.ts";
+import { run } from "../run_program.ts";
 
 export interface BenchOptions {
   /** Run wrk on this machine instead of in the cluster. */

@@ -4,7 +4,7 @@
  */
 import { fileURLToPath } from "node:url";
 import { CncfdemoError } from "../errors.ts";
-import { lastLines, run } from "../process.ts";
+import { lastLines, run } from "../run_program.ts";
 import { parseWrkResult } from "./wrk_result.ts";
 import type { GeneratorResult } from "./wrk_result.ts";
 

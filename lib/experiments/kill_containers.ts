@@ -9,7 +9,7 @@ import { resolveBinaries } from "../binaries.ts";
 import { CncfdemoError } from "../errors.ts";
 import type { Kube } from "../kube/client.ts";
 import { exists } from "../paths.ts";
-import { run } from "../process.ts";
+import { run } from "../run_program.ts";
 import { localLayout } from "../providers/local/layout.ts";
 
 /** Where to send the signal: the containerd socket of the pod's node, if it is on this machine. */

@@ -8,7 +8,7 @@
  * are kept from starting by the base's `/usr/sbin/policy-rc.d` (exit 101; see debian_base.ts).
  */
 import { CncfdemoError } from "../errors.ts";
-import { lastLines, run, type RunResult } from "../process.ts";
+import { lastLines, run, type RunResult } from "../run_program.ts";
 import { buildSignal } from "./cache.ts";
 import { MountStack } from "../mounts.ts";
 

@@ -10,7 +10,7 @@
  * // r.summary: "imported 3 images (8 unchanged)"
  */
 import { CncfdemoError } from "../errors.ts";
-import { run } from "../process.ts";
+import { run } from "../run_program.ts";
 
 export interface ImportOptions {
   /** containerd namespace (default `k8s.io`, the one the kubelet's CRI uses). */

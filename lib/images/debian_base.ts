@@ -13,7 +13,7 @@ import { createHash } from "node:crypto";
 import { CncfdemoError } from "../errors.ts";
 import { log } from "../log.ts";
 import { exists } from "../paths.ts";
-import { hasProgram, run } from "../process.ts";
+import { hasProgram, run } from "../run_program.ts";
 import { type DebianMirrors, hostDebianMirrors } from "./apt_sources.ts";
 import { buildSignal, imagesCacheDir } from "./cache.ts";
 import { aptProgress, chrootRun, withApt } from "./chroot.ts";

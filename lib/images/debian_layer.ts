@@ -6,7 +6,7 @@
  * overlay whiteouts turned into OCI ones — becomes the layer.
  */
 import { CncfdemoError } from "../errors.ts";
-import { run } from "../process.ts";
+import { run } from "../run_program.ts";
 import { buildSignal, imagesCacheDir } from "./cache.ts";
 import { aptProgress, chrootRun, withApt } from "./chroot.ts";
 import { aptCaches, CLEAN_SCRIPT, type DebianBase } from "./debian_base.ts";

@@ -12,7 +12,7 @@ import { createHash } from "node:crypto";
 import { BINARIES, type BinaryName, resolveBinaries, VERSIONS } from "../binaries.ts";
 import { CncfdemoError } from "../errors.ts";
 import { exists } from "../paths.ts";
-import { hasProgram, run } from "../process.ts";
+import { hasProgram, run } from "../run_program.ts";
 import { imagesCacheDir, withImagesLock } from "./cache.ts";
 import type { CatalogImage, Recipe } from "./catalog.ts";
 import {

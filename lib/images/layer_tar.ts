@@ -11,7 +11,7 @@
  */
 import { createHash, type Hash } from "node:crypto";
 import { CncfdemoError } from "../errors.ts";
-import { lastLines } from "../process.ts";
+import { lastLines } from "../run_program.ts";
 
 /** How a layer blob is compressed. */
 export type Compression = "none" | "gzip" | "zstd";

@@ -10,7 +10,7 @@
  */
 import { createHash } from "node:crypto";
 import { CncfdemoError } from "../errors.ts";
-import { lastLines, run } from "../process.ts";
+import { lastLines, run } from "../run_program.ts";
 import type { LayerBlob } from "./layer_tar.ts";
 
 export const MEDIA_TYPES = {

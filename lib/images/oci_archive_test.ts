@@ -1,6 +1,6 @@
 import assert from "node:assert/strict";
 import { createHash } from "node:crypto";
-import { run } from "../process.ts";
+import { run } from "../run_program.ts";
 import { type Compression, type LayerBlob, tarLayer } from "./layer_tar.ts";
 import { MEDIA_TYPES, type OciImage, writeOciArchive } from "./oci_archive.ts";
 

@@ -9,7 +9,7 @@
  * `attr`); whiteouts are found by walking it.
  */
 import { CncfdemoError } from "../errors.ts";
-import { run } from "../process.ts";
+import { run } from "../run_program.ts";
 
 export interface WhiteoutCount {
   /** Deleted paths turned into `.wh.<name>` files. */

@@ -1,5 +1,5 @@
 import assert from "node:assert/strict";
-import { run } from "../process.ts";
+import { run } from "../run_program.ts";
 import { tarLayer } from "./layer_tar.ts";
 import { MountStack, mountsUnder } from "../mounts.ts";
 import { convertWhiteouts, unescapeGetfattrPath } from "./whiteouts.ts";

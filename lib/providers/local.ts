@@ -44,7 +44,7 @@ import {
   tearDownNetwork,
   unmountAll,
 } from "./local/teardown.ts";
-import { processesMentioning } from "../procs.ts";
+import { processesMentioning } from "../stop_processes.ts";
 import type { Provider } from "./provider.ts";
 
 export type { LocalCreateOptions, LocalDeleteOptions };

@@ -16,7 +16,7 @@
  */
 import { resolveBinaries } from "../binaries.ts";
 import { CncfdemoError } from "../errors.ts";
-import { lastLines, run } from "../process.ts";
+import { lastLines, run } from "../run_program.ts";
 import { generatorNames } from "../bench/local_runner.ts";
 import { mergeSecond, type SecondSample } from "./merge_seconds.ts";
 import { type GeneratorSecond, parseSecondLine } from "./second.ts";

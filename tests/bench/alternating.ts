@@ -4,7 +4,7 @@
  * ours and raw alternately (order swapped every round, so drift hits both alike), printing every
  * pair and the ratio ours / raw (median of the pairs, and of the totals).
  */
-import { run } from "../../lib/process.ts";
+import { run } from "../../lib/run_program.ts";
 
 /** Raw `wrk` (no script): its "Requests/sec". */
 export async function rawWrkRps(

@@ -20,7 +20,7 @@ import type { KubernetesObject, V1Pod } from "@kubernetes/client-node";
 import { CATALOG } from "../../lib/images/catalog.ts";
 import { connectKube, type Kube } from "../../lib/kube/client.ts";
 import { watchUntil } from "../../lib/kube/watch.ts";
-import { processesMentioning } from "../../lib/procs.ts";
+import { processesMentioning } from "../../lib/stop_processes.ts";
 import { pollUntil } from "../../lib/wait.ts";
 import { sandbox } from "../support/env.ts";
 

@@ -11,7 +11,7 @@
  */
 import { parseArgs } from "node:util";
 import { resolveBinaries, SIM_BINARIES } from "../../lib/binaries.ts";
-import { run } from "../../lib/process.ts";
+import { run } from "../../lib/run_program.ts";
 import { sandbox } from "../support/env.ts";
 
 const { values } = parseArgs({

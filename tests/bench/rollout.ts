@@ -14,7 +14,7 @@
  */
 import { parseArgs } from "node:util";
 import { resolveBinaries } from "../../lib/binaries.ts";
-import { run } from "../../lib/process.ts";
+import { run } from "../../lib/run_program.ts";
 import { sandbox } from "../support/env.ts";
 import { stringify } from "yaml";
 import { renderStack } from "../../lib/stack/render.ts";

@@ -4,7 +4,7 @@
  * and the BOINC image's tests). `stop()` ends it; the caller removes the directory.
  */
 import type { Resolved } from "../../lib/binaries.ts";
-import { run } from "../../lib/process.ts";
+import { run } from "../../lib/run_program.ts";
 import { pollUntil } from "../../lib/wait.ts";
 
 export interface Containerd {

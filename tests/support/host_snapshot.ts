@@ -5,8 +5,8 @@
  * kubelet create, and cgroups — so that a test compares the host before bootstrap and after
  * teardown.
  */
-import { hasProgram, run } from "../../lib/process.ts";
-import { processesMentioning } from "../../lib/procs.ts";
+import { hasProgram, run } from "../../lib/run_program.ts";
+import { processesMentioning } from "../../lib/stop_processes.ts";
 import { readSysctl, RECORDED_SYSCTLS } from "../../lib/providers/local/host.ts";
 import { RUNTIME_PATHS } from "../../lib/providers/local/layout.ts";
 import { exists } from "../../lib/paths.ts";

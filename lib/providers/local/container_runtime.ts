@@ -6,7 +6,7 @@
  */
 import { ensureDaemon } from "../../daemon.ts";
 import { exists, writeFileAtomic } from "../../paths.ts";
-import { run } from "../../process.ts";
+import { run } from "../../run_program.ts";
 import type { LocalContext } from "./context.ts";
 import { timeLeft } from "./context.ts";
 import { BRIDGE } from "./layout.ts";

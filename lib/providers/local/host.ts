@@ -7,7 +7,7 @@
 import { type Cidr, cidrsOverlap, parseCidr } from "../../cidr.ts";
 import { CncfdemoError, UsageError } from "../../errors.ts";
 import { exists, writeFileAtomic } from "../../paths.ts";
-import { hasProgram, run } from "../../process.ts";
+import { hasProgram, run } from "../../run_program.ts";
 import { BRIDGE, type LocalLayout, type LocalNetwork, PORTS, RUNTIME_PATHS } from "./layout.ts";
 
 export interface HostFacts {

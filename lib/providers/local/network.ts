@@ -5,7 +5,7 @@
  * an nftables table of our own that lets pods reach the pod CIDR, the service CIDR and the node's
  * address — and drops (and counts) everything else.
  */
-import { run } from "../../process.ts";
+import { run } from "../../run_program.ts";
 import { log } from "../../log.ts";
 import { bridgeAlias, readSysctl, writeSysctl } from "./host.ts";
 import {

@@ -4,7 +4,7 @@ import { resolveBinaries } from "../../binaries.ts";
 import { CncfdemoError, UsageError } from "../../errors.ts";
 import { log } from "../../log.ts";
 import { certInfo, isIssuedBy, makeCa } from "../../pki.ts";
-import { run } from "../../process.ts";
+import { run } from "../../run_program.ts";
 import { pollUntil, withTimeout } from "../../wait.ts";
 import {
   type ClusterPkiOptions,

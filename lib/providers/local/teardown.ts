@@ -8,7 +8,7 @@
 import { CncfdemoError } from "../../errors.ts";
 import { mountsUnder, unmountUnder } from "../../mounts.ts";
 import { exists } from "../../paths.ts";
-import { isAlive, processesMentioning, stopProcesses } from "../../procs.ts";
+import { isAlive, processesMentioning, stopProcesses } from "../../stop_processes.ts";
 import { pollUntil } from "../../wait.ts";
 import { type HostFacts, readHostRecord, readSysctl, writeSysctl } from "./host.ts";
 import type { LocalLayout } from "./layout.ts";
