@@ -18,6 +18,7 @@ import { pollUntil } from "../lib/wait.ts";
 import { hostSnapshot } from "./support/host_snapshot.ts";
 import { sandbox } from "./support/env.ts";
 import { bootstrapLocal, canRunLocal, holdRealNode } from "./support/local_cluster.ts";
+import { cpuHpa } from "./support/experiment_workloads.ts";
 
 const ignore = !canRunLocal;
 const NS = "default";
@@ -339,27 +340,15 @@ Deno.test({
     await t.step(
       "an HPA on CPU scales a Deployment up under wrk load and down after it",
       async () => {
-        await apply(kube!, webDeployment("hpa-web", 1, "20m"), service("hpa-web"), {
-          apiVersion: "autoscaling/v2",
-          kind: "HorizontalPodAutoscaler",
-          metadata: { name: "hpa-web", namespace: NS },
-          spec: {
-            scaleTargetRef: { apiVersion: "apps/v1", kind: "Deployment", name: "hpa-web" },
-            minReplicas: 1,
-            maxReplicas: 3,
-            metrics: [{
-              type: "Resource",
-              resource: { name: "cpu", target: { type: "Utilization", averageUtilization: 50 } },
-            }],
-            behavior: {
-              scaleUp: { stabilizationWindowSeconds: 0 },
-              scaleDown: {
-                stabilizationWindowSeconds: 0,
-                policies: [{ type: "Percent", value: 100, periodSeconds: 15 }],
-              },
-            },
-          },
-        } as Obj);
+        await apply(
+          kube!,
+          webDeployment("hpa-web", 1, "20m"),
+          service("hpa-web"),
+          cpuHpa("hpa-web", {
+            stabilizationWindowSeconds: 0,
+            policies: [{ type: "Percent", value: 100, periodSeconds: 15 }],
+          }),
+        );
         await ready(kube!, "Deployment", "hpa-web");
         // Bounded load: 90 s at most, from one wrk pod.
         await apply(

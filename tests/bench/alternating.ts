@@ -4,7 +4,47 @@
  * ours and raw alternately (order swapped every round, so drift hits both alike), printing every
  * pair and the ratio ours / raw (median of the pairs, and of the totals).
  */
+import { parseArgs } from "node:util";
 import { run } from "../../lib/run_program.ts";
+import { startNginx } from "../support/servers.ts";
+
+/** A comparison's flags and target; `stop` ends the nginx it started. */
+export interface ComparisonTarget {
+  values: {
+    rounds: string;
+    time: string;
+    connections: string;
+    threads: string;
+    url?: string;
+    "nginx-workers": string;
+  };
+  url: string;
+  stop(): Promise<void>;
+}
+
+/**
+ * The flags every comparison with raw wrk takes (--rounds 5, --time 10s, --connections 64,
+ * --threads 2, --url URL, --nginx-workers 1) and its target: --url, else an nginx started here.
+ */
+export async function comparisonTarget(): Promise<ComparisonTarget> {
+  const { values } = parseArgs({
+    args: Deno.args,
+    options: {
+      rounds: { type: "string", default: "5" },
+      time: { type: "string", default: "10s" },
+      connections: { type: "string", default: "64" },
+      threads: { type: "string", default: "2" },
+      url: { type: "string" },
+      "nginx-workers": { type: "string", default: "1" },
+    },
+  });
+  const nginx = values.url ? undefined : await startNginx(Number(values["nginx-workers"]));
+  return {
+    values,
+    url: values.url ?? nginx!.url,
+    stop: async () => void await nginx?.stop(),
+  };
+}
 
 /** Raw `wrk` (no script): its "Requests/sec". */
 export async function rawWrkRps(

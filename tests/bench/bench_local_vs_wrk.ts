@@ -11,24 +11,11 @@
  *            machine, keep nginx + wrk within the CPUs, or the noise drowns the ratio)
  * Example:   deno task bench:wrk --rounds 5 --time 10s
  */
-import { parseArgs } from "node:util";
-import { startNginx } from "../support/servers.ts";
-import { alternate, rawWrkRps } from "./alternating.ts";
+import { alternate, comparisonTarget, rawWrkRps } from "./alternating.ts";
 import { sandbox } from "../support/env.ts";
 
-const { values } = parseArgs({
-  options: {
-    rounds: { type: "string", default: "5" },
-    time: { type: "string", default: "10s" },
-    connections: { type: "string", default: "64" },
-    threads: { type: "string", default: "2" },
-    url: { type: "string" },
-    "nginx-workers": { type: "string", default: "1" },
-  },
-});
+const { values, url, stop } = await comparisonTarget();
 const rounds = Number(values.rounds);
-const nginx = values.url ? undefined : await startNginx(Number(values["nginx-workers"]));
-const url = values.url ?? nginx!.url;
 const sb = await sandbox();
 
 async function ours(): Promise<number> {
@@ -63,5 +50,5 @@ try {
   await alternate(rounds, "bench", ours, raw);
 } finally {
   await sb.cleanup();
-  await nginx?.stop();
+  await stop();
 }

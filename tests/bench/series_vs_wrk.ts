@@ -11,26 +11,13 @@
  *            (default: an nginx started here with --nginx-workers N, default 1)
  * Example:   deno task bench:series --rounds 5 --time 10s
  */
-import { parseArgs } from "node:util";
 import { parseDuration } from "../../lib/duration.ts";
 import { loadgenPath, runSeries } from "../../lib/series/series_runner.ts";
-import { startNginx } from "../support/servers.ts";
-import { alternate, rawWrkRps } from "./alternating.ts";
+import { alternate, comparisonTarget, rawWrkRps } from "./alternating.ts";
 
-const { values } = parseArgs({
-  options: {
-    rounds: { type: "string", default: "5" },
-    time: { type: "string", default: "10s" },
-    connections: { type: "string", default: "64" },
-    threads: { type: "string", default: "2" },
-    url: { type: "string" },
-    "nginx-workers": { type: "string", default: "1" },
-  },
-});
+const { values, url, stop } = await comparisonTarget();
 const rounds = Number(values.rounds);
 const durationS = (parseDuration(values.time!) ?? 10_000) / 1_000;
-const nginx = values.url ? undefined : await startNginx(Number(values["nginx-workers"]));
-const url = values.url ?? nginx!.url;
 const loadgen = await loadgenPath();
 
 async function ours(): Promise<number> {
@@ -61,5 +48,5 @@ try {
   );
   await alternate(rounds, "recorder", ours, raw);
 } finally {
-  await nginx?.stop();
+  await stop();
 }

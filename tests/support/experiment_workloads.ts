@@ -47,21 +47,27 @@ function web(name: string, replicas: number): Obj[] {
   } as Obj];
 }
 
-const HPA: Obj = {
-  apiVersion: "autoscaling/v2",
-  kind: "HorizontalPodAutoscaler",
-  metadata: { name: "webhpa", namespace: NS },
-  spec: {
-    scaleTargetRef: { apiVersion: "apps/v1", kind: "Deployment", name: "webhpa" },
-    minReplicas: 1,
-    maxReplicas: 3,
-    metrics: [{
-      type: "Resource",
-      resource: { name: "cpu", target: { type: "Utilization", averageUtilization: 50 } },
-    }],
-    behavior: { scaleUp: { stabilizationWindowSeconds: 0 } },
-  },
-} as Obj;
+/**
+ * An autoscaling/v2 HPA on CPU (50 % of requests) for Deployment `name`, 1 to 3 replicas, scaling
+ * up at once; `scaleDown` (e.g. a zero window) when a test needs it to come back down quickly.
+ */
+export function cpuHpa(name: string, scaleDown?: Record<string, unknown>): Obj {
+  return {
+    apiVersion: "autoscaling/v2",
+    kind: "HorizontalPodAutoscaler",
+    metadata: { name, namespace: NS },
+    spec: {
+      scaleTargetRef: { apiVersion: "apps/v1", kind: "Deployment", name },
+      minReplicas: 1,
+      maxReplicas: 3,
+      metrics: [{
+        type: "Resource",
+        resource: { name: "cpu", target: { type: "Utilization", averageUtilization: 50 } },
+      }],
+      behavior: { scaleUp: { stabilizationWindowSeconds: 0 }, ...(scaleDown ? { scaleDown } : {}) },
+    },
+  } as Obj;
+}
 
 const PRIORITY: Obj = {
   apiVersion: "scheduling.k8s.io/v1",
@@ -104,7 +110,14 @@ const BURNER: Obj = {
 
 /** Applies every workload and waits until the Deployments are ready. */
 export async function applyExperimentWorkloads(kube: Kube): Promise<void> {
-  const objs = [...web("web1", 1), ...web("web3", 3), ...web("webhpa", 1), HPA, PRIORITY, BURNER];
+  const objs = [
+    ...web("web1", 1),
+    ...web("web3", 3),
+    ...web("webhpa", 1),
+    cpuHpa("webhpa"),
+    PRIORITY,
+    BURNER,
+  ];
   for (const o of objs) await kube.rest.apply(o, { fieldManager: "cncfdemo-test" });
   for (const name of ["web1", "web3", "webhpa", "burner"]) {
     await watchUntil<KubernetesObject>(
