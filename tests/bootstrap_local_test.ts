@@ -18,7 +18,7 @@ import { pollUntil } from "../lib/wait.ts";
 import { hostSnapshot } from "./support/host_snapshot.ts";
 import { sandbox } from "./support/env.ts";
 import { bootstrapLocal, canRunLocal, holdRealNode } from "./support/local_cluster.ts";
-import { cpuHpa } from "./support/experiment_workloads.ts";
+import { cpuHpa, web } from "./support/experiment_workloads.ts";
 
 const ignore = !canRunLocal;
 const NS = "default";
@@ -47,43 +47,6 @@ async function ready(kube: Kube, kind: string, name: string, timeoutMs = 90_000)
     },
   );
   return o!;
-}
-
-function webDeployment(name: string, replicas: number, cpu = "50m"): Obj {
-  return {
-    apiVersion: "apps/v1",
-    kind: "Deployment",
-    metadata: { name, namespace: NS },
-    spec: {
-      replicas,
-      selector: { matchLabels: { app: name } },
-      template: {
-        metadata: { labels: { app: name } },
-        spec: {
-          securityContext: { runAsNonRoot: true, runAsUser: 101, runAsGroup: 101 },
-          containers: [{
-            name: "web",
-            image: WEB,
-            imagePullPolicy: "IfNotPresent",
-            ports: [{ containerPort: 8080 }],
-            readinessProbe: { httpGet: { path: "/", port: 8080 }, periodSeconds: 1 },
-            resources: { requests: { cpu }, limits: { cpu: "500m", memory: "64Mi" } },
-            volumeMounts: [{ name: "tmp", mountPath: "/tmp" }],
-          }],
-          volumes: [{ name: "tmp", emptyDir: {} }],
-        },
-      },
-    },
-  } as Obj;
-}
-
-function service(name: string): Obj {
-  return {
-    apiVersion: "v1",
-    kind: "Service",
-    metadata: { name, namespace: NS },
-    spec: { selector: { app: name }, ports: [{ port: 80, targetPort: 8080 }] },
-  } as Obj;
 }
 
 function job(
@@ -206,7 +169,7 @@ Deno.test({
     await t.step(
       "a 2-replica Deployment is Available; a Job reaches its Service by DNS name",
       async () => {
-        await apply(kube!, webDeployment("web", 2), service("web"));
+        await apply(kube!, ...web("web", 2, "50m"));
         const d = await ready(kube!, "Deployment", "web");
         assert.equal(
           (d as { status?: { availableReplicas?: number } }).status?.availableReplicas,
@@ -342,8 +305,7 @@ Deno.test({
       async () => {
         await apply(
           kube!,
-          webDeployment("hpa-web", 1, "20m"),
-          service("hpa-web"),
+          ...web("hpa-web", 1),
           cpuHpa("hpa-web", {
             stabilizationWindowSeconds: 0,
             policies: [{ type: "Percent", value: 100, periodSeconds: 15 }],

@@ -1,5 +1,5 @@
 /**
- * Test support: what the experiment test runs on a real node, in namespace default — web servers
+ * Test support: workloads of the real-node tests, in namespace default — web servers
  * (the bench-target image, nginx) behind Services: `web1` (1 replica), `web3` (3), `webhpa` (1, an
  * HPA on CPU up to 3), and `burner`, background work that yields: a low-priority pod of the tools
  * image burning CPU in a loop bounded to 10 minutes (BOINC gets no work offline).
@@ -11,9 +11,14 @@ import { readiness } from "../../lib/kube/readiness.ts";
 import { watchUntil } from "../../lib/kube/watch.ts";
 
 export const NS = "default";
-type Obj = KubernetesObject & { apiVersion: string; kind: string; metadata: { name: string } };
+export type Obj = KubernetesObject & {
+  apiVersion: string;
+  kind: string;
+  metadata: { name: string };
+};
 
-function web(name: string, replicas: number): Obj[] {
+/** A web server (the bench-target image, nginx on 8080) and its Service on port 80. */
+export function web(name: string, replicas: number, cpu = "20m"): Obj[] {
   return [{
     apiVersion: "apps/v1",
     kind: "Deployment",
@@ -32,7 +37,7 @@ function web(name: string, replicas: number): Obj[] {
             imagePullPolicy: "IfNotPresent",
             ports: [{ containerPort: 8080 }],
             readinessProbe: { httpGet: { path: "/", port: 8080 }, periodSeconds: 1 },
-            resources: { requests: { cpu: "20m" }, limits: { cpu: "500m", memory: "64Mi" } },
+            resources: { requests: { cpu }, limits: { cpu: "500m", memory: "64Mi" } },
             volumeMounts: [{ name: "tmp", mountPath: "/tmp" }],
           }],
           volumes: [{ name: "tmp", emptyDir: {} }],
