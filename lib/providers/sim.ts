@@ -346,6 +346,18 @@ export const simProvider: Provider<SimCreateOptions, SimDeleteOptions> = {
           );
           // the API server answers, so kwokctl's failure was something else: report it
           if (startError) throw startError;
+          // Answering is not ready: the default RBAC roles (cluster-admin, ...) come with the
+          // post-start hooks /readyz waits for, and a binding to a missing role grants nothing.
+          ctx.progress("waiting for /readyz");
+          let last = "";
+          await pollUntil(async () => {
+            last = await kube.rest.requestText("GET", "/readyz").catch((e) => errorMessage(e));
+            return last.trim() === "ok";
+          }, {
+            deadline: until,
+            describe: () =>
+              `The API server at ${entry.server} was not ready ${until.within} (/readyz: ${last})`,
+          });
           return `${kubeconfig} (current context)`;
         },
       },
