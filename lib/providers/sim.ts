@@ -358,6 +358,10 @@ export const simProvider: Provider<SimCreateOptions, SimDeleteOptions> = {
             describe: () =>
               `The API server at ${entry.server} was not ready ${until.within} (/readyz: ${last})`,
           });
+          // A component started before the API server answered may have exited (metrics-server
+          // panics at once when it cannot read its request-header CA); kwokctl starts again only
+          // the components that are not running.
+          await kwokctl(bins.paths, ["start", "cluster", "--name", o.name]);
           return `${kubeconfig} (current context)`;
         },
       },
