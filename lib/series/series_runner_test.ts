@@ -33,10 +33,15 @@ Deno.test("two generators against nginx: a sample per second, live, equal to the
   }
 });
 
-/** A server that answers at once, except that it holds every request during [from, to) ms of its life. */
+/**
+ * A server that answers at once, except that it holds every request during [from, to) ms after
+ * the first request it got (not after it started: a slow start of the run must not move the stall
+ * out of the run).
+ */
 function stallingServer(fromMs: number, toMs: number) {
-  const t0 = performance.now();
+  let t0: number | undefined;
   const server = Deno.serve({ hostname: "127.0.0.1", port: 0, onListen: () => {} }, async () => {
+    t0 ??= performance.now();
     const now = performance.now() - t0;
     if (now >= fromMs && now < toMs) await new Promise((r) => setTimeout(r, toMs - now));
     return new Response("ok");
@@ -46,8 +51,8 @@ function stallingServer(fromMs: number, toMs: number) {
 
 Deno.test("open model: a stall shows as latency, not as fewer requests; closed model sends fewer", async () => {
   const rate = 200;
-  // The stall: 600 ms, from 1.5 s after the server started (the runs start ~0.3 s after the call).
-  const open = stallingServer(1_500, 2_100);
+  // The stall: 600 ms, from 1.2 s after the first request.
+  const open = stallingServer(1_200, 1_800);
   let openRun;
   try {
     openRun = await runSeries({
@@ -67,7 +72,7 @@ Deno.test("open model: a stall shows as latency, not as fewer requests; closed m
   const worst = Math.max(...openRun.seconds.map((s) => s.latency_ms.max ?? 0));
   assert.ok(worst >= 400, `open model: the stall shows as latency (max ${worst} ms)`);
 
-  const closed = stallingServer(1_500, 2_100);
+  const closed = stallingServer(1_200, 1_800);
   let closedRun;
   try {
     closedRun = await runSeries({
@@ -85,7 +90,9 @@ Deno.test("open model: a stall shows as latency, not as fewer requests; closed m
   const stalled = closedRun.seconds.find((s) => (s.latency_ms.max ?? 0) >= 400);
   assert.ok(stalled, `closed model: the held request is seen (${JSON.stringify(counts)})`);
   const [low, high] = [Math.min(...counts), Math.max(...counts)];
-  assert.ok(low < high * 0.6, `closed model: fewer responses in the stalled second (${counts})`);
+  // 600 ms without answers: the second that holds all of it keeps at most 40 % of its responses;
+  // split over two seconds, one of them keeps at most 70 %.
+  assert.ok(low < high * 0.8, `closed model: fewer responses in the stalled second (${counts})`);
 });
 
 Deno.test("open model with a step: the rate each second follows the schedule", async () => {
