@@ -22,7 +22,7 @@ import { exists } from "../lib/paths.ts";
 import { hasProgram, run } from "../lib/run_program.ts";
 import { processesMentioning, stopProcesses } from "../lib/stop_processes.ts";
 import { pollUntil } from "../lib/wait.ts";
-import { type Containerd, startContainerd } from "./support/containerd.ts";
+import { type Containerd, DROP_ALL_DEFAULT_CAPS, startContainerd } from "./support/containerd.ts";
 import { sandbox } from "./support/env.ts";
 
 const RUNTIME: BinaryName[] = ["containerd", "containerd-shim-runc-v2", "ctr", "runc"];
@@ -209,28 +209,12 @@ Deno.test({
       assert.equal((await pause.output()).code, 0);
 
       // bench-target: nginx as 65532 with no capability, on 8080, reached from tools over loopback
-      const drop = [
-        "CHOWN",
-        "DAC_OVERRIDE",
-        "FSETID",
-        "FOWNER",
-        "MKNOD",
-        "NET_RAW",
-        "SETGID",
-        "SETUID",
-        "SETFCAP",
-        "SETPCAP",
-        "NET_BIND_SERVICE",
-        "SYS_CHROOT",
-        "KILL",
-        "AUDIT_WRITE",
-      ].flatMap((cap) => ["--cap-drop", `CAP_${cap}`]);
       // as in the cluster: read-only root filesystem, a writable /tmp
       const nginx = ctrChild(c, [
         "run",
         "--rm",
         ...c.runOptions,
-        ...drop,
+        ...DROP_ALL_DEFAULT_CAPS,
         "--read-only",
         "--mount",
         "type=tmpfs,src=tmpfs,dst=/tmp,options=rw:nosuid:nodev:mode=1777",

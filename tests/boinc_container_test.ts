@@ -25,7 +25,7 @@ import { processesMentioning, stopProcesses } from "../lib/stop_processes.ts";
 import { renderStack } from "../lib/stack/render.ts";
 import { resolveValues } from "../lib/stack/values.ts";
 import { pollUntil, withTimeout } from "../lib/wait.ts";
-import { startContainerd } from "./support/containerd.ts";
+import { DROP_ALL_DEFAULT_CAPS, startContainerd } from "./support/containerd.ts";
 
 const RUNTIME: BinaryName[] = ["containerd", "containerd-shim-runc-v2", "ctr", "runc"];
 const bins = await resolveBinaries(RUNTIME, { noBuild: true }).catch(() => undefined);
@@ -89,22 +89,6 @@ Deno.test({
       ];
       const mountsOf = (name: string) =>
         container.volumeMounts.find((m: Any) => m.name === name).mountPath as string;
-      const drop = [
-        "CHOWN",
-        "DAC_OVERRIDE",
-        "FSETID",
-        "FOWNER",
-        "MKNOD",
-        "NET_RAW",
-        "SETGID",
-        "SETUID",
-        "SETFCAP",
-        "SETPCAP",
-        "NET_BIND_SERVICE",
-        "SYS_CHROOT",
-        "KILL",
-        "AUDIT_WRITE",
-      ].flatMap((cap) => ["--cap-drop", `CAP_${cap}`]);
       child.p = new Deno.Command(bins!.paths.ctr, {
         args: [
           "--address",
@@ -114,7 +98,7 @@ Deno.test({
           "run",
           "--rm",
           ...c.runOptions,
-          ...drop,
+          ...DROP_ALL_DEFAULT_CAPS,
           "--read-only",
           "--user",
           `${pod.securityContext.runAsUser}:${pod.securityContext.runAsGroup}`,

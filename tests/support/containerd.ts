@@ -7,6 +7,27 @@ import type { Resolved } from "../../lib/binaries.ts";
 import { run } from "../../lib/run_program.ts";
 import { pollUntil } from "../../lib/wait.ts";
 
+/**
+ * `ctr run` flags dropping every capability containerd grants by default, as `capabilities: {drop:
+ * [ALL]}` does in the cluster.
+ */
+export const DROP_ALL_DEFAULT_CAPS: readonly string[] = [
+  "CHOWN",
+  "DAC_OVERRIDE",
+  "FSETID",
+  "FOWNER",
+  "MKNOD",
+  "NET_RAW",
+  "SETGID",
+  "SETUID",
+  "SETFCAP",
+  "SETPCAP",
+  "NET_BIND_SERVICE",
+  "SYS_CHROOT",
+  "KILL",
+  "AUDIT_WRITE",
+].flatMap((cap) => ["--cap-drop", `CAP_${cap}`]);
+
 export interface Containerd {
   dir: string;
   socket: string;
