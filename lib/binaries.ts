@@ -14,6 +14,7 @@
 import { CncfdemoError } from "./errors.ts";
 import { log } from "./log.ts";
 import { cacheDir, exists } from "./paths.ts";
+import { lockFile } from "./file_lock.ts";
 import { hasProgram, run } from "./run_program.ts";
 
 /**
@@ -456,15 +457,11 @@ async function buildComponent(
 ): Promise<void> {
   const final = componentCacheDir(id);
   const root = `${cacheDir()}/bin`;
-  await Deno.mkdir(root, { recursive: true });
-  const lock = await Deno.open(`${root}/.${id}-${VERSIONS[id]}.lock`, {
-    create: true,
-    write: true,
-  });
+  const lock = await lockFile(
+    `${root}/.${id}-${VERSIONS[id]}.lock`,
+    () => progress(`waiting for another process building ${id}`),
+  );
   try {
-    // Say so only when another process really holds the lock (it is building the same thing).
-    const waiting = setTimeout(() => progress(`waiting for another process building ${id}`), 300);
-    await lock.lock(true).finally(() => clearTimeout(waiting));
     const missing: BinaryName[] = [];
     for (const name of names) {
       if (!(await isExecutableFile(`${final}/${name}`))) missing.push(name);

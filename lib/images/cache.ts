@@ -8,6 +8,7 @@
  */
 import { CncfdemoError } from "../errors.ts";
 import { cacheDir } from "../paths.ts";
+import { lockFile } from "../file_lock.ts";
 import { mountsUnder, unmountUnder } from "../mounts.ts";
 
 /** `<cache>/images`. */
@@ -37,9 +38,10 @@ export async function withImagesLock<T>(
   progress: (message: string) => void,
   fn: () => Promise<T>,
 ): Promise<T> {
-  const dir = imagesCacheDir();
-  await Deno.mkdir(dir, { recursive: true });
-  const lock = await Deno.open(`${dir}/.lock`, { create: true, write: true });
+  const lock = await lockFile(
+    `${imagesCacheDir()}/.lock`,
+    () => progress("waiting for another process building images"),
+  );
   const controller = new AbortController();
   const onSignal = () => {
     progress("interrupted: stopping the build and removing its mounts");
@@ -50,8 +52,6 @@ export async function withImagesLock<T>(
     );
   };
   try {
-    const waiting = setTimeout(() => progress("waiting for another process building images"), 300);
-    await lock.lock(true).finally(() => clearTimeout(waiting));
     interrupt = controller;
     for (const s of SIGNALS) Deno.addSignalListener(s, onSignal);
     await removeLeftovers();

@@ -25,6 +25,7 @@ import { run } from "../run_program.ts";
 import { formatBytes, formatCpu } from "../quantity.ts";
 import type { Step } from "../steps.ts";
 import { Deadline, pollUntil } from "../wait.ts";
+import { lockFile } from "../file_lock.ts";
 import type { Provider } from "./provider.ts";
 
 export interface SimCreateOptions {
@@ -195,15 +196,11 @@ function capacityMatches(node: V1Node, o: SimCreateOptions): boolean {
  * exclusive lock on a file in the shared cache, held until the control plane is up, released when
  * the returned file is disposed or the process ends.
  */
-async function oneKwokctlCreateAtATime(progress: (m: string) => void): Promise<Deno.FsFile> {
-  await Deno.mkdir(cacheDir(), { recursive: true });
-  const file = await Deno.open(`${cacheDir()}/.kwokctl-create.lock`, { create: true, write: true });
-  const waiting = setTimeout(
+function oneKwokctlCreateAtATime(progress: (m: string) => void): Promise<Deno.FsFile> {
+  return lockFile(
+    `${cacheDir()}/.kwokctl-create.lock`,
     () => progress("waiting for another cluster's control plane start"),
-    300,
   );
-  await file.lock(true).finally(() => clearTimeout(waiting));
-  return file;
 }
 
 /** The kube context (and cluster and user entries) of a simulated cluster. */

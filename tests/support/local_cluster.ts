@@ -5,6 +5,7 @@
  */
 import assert from "node:assert/strict";
 import { connectKube, type Kube } from "../../lib/kube/client.ts";
+import { lockFile } from "../../lib/file_lock.ts";
 import { type Sandbox, sandbox, type TaskResult } from "./env.ts";
 import { hostSnapshot } from "./host_snapshot.ts";
 
@@ -22,10 +23,8 @@ export const canRunLocal = Deno.build.os === "linux" && Deno.uid() === 0;
  * takes first, so test runs from several checkouts queue instead of refusing each other. Released
  * when the returned file is disposed (`using node = await holdRealNode()`) or the process ends.
  */
-export async function holdRealNode(): Promise<Deno.FsFile> {
-  const file = await Deno.open("/tmp/cncfdemo-real-node-tests.lock", { create: true, write: true });
-  await file.lock(true);
-  return file;
+export function holdRealNode(): Promise<Deno.FsFile> {
+  return lockFile("/tmp/cncfdemo-real-node-tests.lock", () => {});
 }
 
 /** Runs `bootstrap:local --images offline` in the sandbox (a generous deadline for cold caches). */
