@@ -172,15 +172,6 @@ function keyOf(value: unknown): string {
   );
 }
 
-function groupBy<T>(items: readonly T[], key: (t: T) => string): Map<string, T[]> {
-  const m = new Map<string, T[]>();
-  for (const it of items) {
-    const k = key(it);
-    m.set(k, [...(m.get(k) ?? []), it]);
-  }
-  return m;
-}
-
 /** Median time per phase key over runs, in the order of the latest run (others after). */
 function phaseStats(records: readonly PhaseRecord[]): PhaseStat[] {
   const order: { key: string; depth: number; group: boolean }[] = [];
@@ -299,7 +290,7 @@ export function analyze(
   o: { resultsDir: string; now?: Date },
 ): Report {
   const bootstrapGroups = [
-    ...groupBy(
+    ...Map.groupBy(
       rec.bootstrap,
       (r) => keyOf([r.model, r.provider, r.params, r.nodes.types, r.existed, r.endpoint !== null]),
     )
@@ -322,7 +313,7 @@ export function analyze(
   });
 
   const rolloutGroups = [
-    ...groupBy(
+    ...Map.groupBy(
       rec.rollout,
       (r) => keyOf([r.model, r.components, r.objects, changeOf(r), r.nodes.count, r.values_digest]),
     )
@@ -340,7 +331,7 @@ export function analyze(
   });
 
   const benchGroups = [
-    ...groupBy(rec.bench, (r) =>
+    ...Map.groupBy(rec.bench, (r) =>
       keyOf([
         benchModel(r),
         r.cluster ? "in-cluster" : "local wrk",
