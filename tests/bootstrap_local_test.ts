@@ -10,7 +10,6 @@ import { parse } from "yaml";
 import { resolveBinaries } from "../lib/binaries.ts";
 import { CATALOG } from "../lib/images/catalog.ts";
 import { connectKube, type Kube } from "../lib/kube/client.ts";
-import { readiness } from "../lib/kube/readiness.ts";
 import { watchUntil } from "../lib/kube/watch.ts";
 import { run } from "../lib/run_program.ts";
 import { guardDrops } from "../lib/providers/local/network.ts";
@@ -18,36 +17,13 @@ import { pollUntil } from "../lib/wait.ts";
 import { hostSnapshot } from "./support/host_snapshot.ts";
 import { sandbox } from "./support/env.ts";
 import { bootstrapLocal, canRunLocal, holdRealNode } from "./support/local_cluster.ts";
-import { cpuHpa, web } from "./support/experiment_workloads.ts";
+import { apply, cpuHpa, type Obj, ready, web } from "./support/experiment_workloads.ts";
 
 const ignore = !canRunLocal;
 const NS = "default";
 const TOOLS = CATALOG.tools.ref;
 const WEB = CATALOG["bench-target"].ref;
 const WRK = CATALOG.wrk.ref;
-
-type Obj = KubernetesObject & { apiVersion: string; kind: string; metadata: { name: string } };
-
-async function apply(kube: Kube, ...objs: Obj[]): Promise<void> {
-  for (const o of objs) await kube.rest.apply(o, { fieldManager: "cncfdemo-test" });
-}
-
-/** Waits until a Deployment, Job, … is ready by the project's readiness rules. */
-async function ready(kube: Kube, kind: string, name: string, timeoutMs = 90_000) {
-  const apiVersion = kind === "Job" ? "batch/v1" : "apps/v1";
-  const [o] = await watchUntil<KubernetesObject>(
-    kube,
-    { apiVersion, kind, namespace: NS, fieldSelector: `metadata.name=${name}` },
-    (os) => os.length === 1 && readiness({ ...os[0]!, kind }).ready,
-    {
-      timeoutMs,
-      describe: (os) =>
-        `${kind} ${name}: ${os[0] ? readiness({ ...os[0], kind }).status : "missing"}`,
-      fail: (os) => (os[0] ? readiness({ ...os[0], kind }).failed : undefined),
-    },
-  );
-  return o!;
-}
 
 function job(
   name: string,

@@ -123,24 +123,35 @@ export async function applyExperimentWorkloads(kube: Kube): Promise<void> {
     PRIORITY,
     BURNER,
   ];
-  for (const o of objs) await kube.rest.apply(o, { fieldManager: "cncfdemo-test" });
+  await apply(kube, ...objs);
   for (const name of ["web1", "web3", "webhpa", "burner"]) {
-    await watchUntil<KubernetesObject>(
-      kube,
-      {
-        apiVersion: "apps/v1",
-        kind: "Deployment",
-        namespace: NS,
-        fieldSelector: `metadata.name=${name}`,
-      },
-      (os) => os.length === 1 && readiness({ ...os[0]!, kind: "Deployment" }).ready,
-      {
-        timeoutMs: 120_000,
-        describe: (os) =>
-          `Deployment ${name}: ${
-            os[0] ? readiness({ ...os[0], kind: "Deployment" }).status : "missing"
-          }`,
-      },
-    );
+    await ready(kube, "Deployment", name, 120_000);
   }
+}
+
+/** Server-side applies the objects, as the tests' field manager. */
+export async function apply(kube: Kube, ...objs: Obj[]): Promise<void> {
+  for (const o of objs) await kube.rest.apply(o, { fieldManager: "cncfdemo-test" });
+}
+
+/** Waits until a Deployment, Job, … in {@link NS} is ready by the project's readiness rules. */
+export async function ready(
+  kube: Kube,
+  kind: string,
+  name: string,
+  timeoutMs = 90_000,
+): Promise<KubernetesObject> {
+  const apiVersion = kind === "Job" ? "batch/v1" : "apps/v1";
+  const [o] = await watchUntil<KubernetesObject>(
+    kube,
+    { apiVersion, kind, namespace: NS, fieldSelector: `metadata.name=${name}` },
+    (os) => os.length === 1 && readiness({ ...os[0]!, kind }).ready,
+    {
+      timeoutMs,
+      describe: (os) =>
+        `${kind} ${name}: ${os[0] ? readiness({ ...os[0], kind }).status : "missing"}`,
+      fail: (os) => (os[0] ? readiness({ ...os[0], kind }).failed : undefined),
+    },
+  );
+  return o!;
 }
